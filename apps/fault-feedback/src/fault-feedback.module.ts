@@ -1,0 +1,24 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ConfigModule, type AppConfig } from '#libs/config';
+import { DatabaseModule, healthChecksProvider } from '#libs/database';
+import { AuthGuardModule, IDENTITY_ENTITIES } from '#libs/identity';
+import { HealthController, MqttLink } from '#libs/platform';
+
+@Module({})
+export class FaultFeedbackModule {
+  static forRoot(config: AppConfig, databaseUrl: string, mqtt: MqttLink): DynamicModule {
+    return {
+      module: FaultFeedbackModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(databaseUrl, IDENTITY_ENTITIES, config.database.logQueries),
+        AuthGuardModule,
+      ],
+      controllers: [HealthController],
+      providers: [
+        { provide: MqttLink, useValue: mqtt },
+        healthChecksProvider(mqtt.health),
+      ],
+    };
+  }
+}

@@ -1,0 +1,15 @@
+import { startServiceApp, type AppContext, type RunningApp } from '#libs/platform';
+import { ProvisioningModule } from './provisioning.module.js';
+
+/** Provisioning: the companion app's and admins' HTTP API. */
+export function startProvisioning(context: AppContext): Promise<RunningApp> {
+  const { config } = context;
+  return startServiceApp(context, {
+    name: 'provisioning',
+    title: 'Provisioning API',
+    port: config.ports.provisioningHttp,
+    portVariable: 'PROVISIONING_HTTP_PORT',
+    account: config.mqtt.serviceAccounts.provisioning,
+    module: (mqtt) => ProvisioningModule.forRoot(config, context.databaseUrl, mqtt),
+  });
+}

@@ -1,0 +1,115 @@
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+
+const PORT = [Min(0), Max(65535), IsInt()];
+const applyAll =
+  (decorators: PropertyDecorator[]): PropertyDecorator =>
+  (target, key) =>
+    decorators.forEach((decorate) => decorate(target, key));
+const Port = () => applyAll(PORT);
+
+export class PortsConfig {
+  @Port() mqtt!: number;
+  @Port() mqtts!: number;
+  @Port() brokerHttp!: number;
+  @Port() provisioningHttp!: number;
+  @Port() faultsHttp!: number;
+}
+
+export class DatabaseConfig {
+  @Matches(/^(|postgres(ql)?:\/\/.+)$/, { message: '$property must be empty or a postgres:// URL' })
+  url!: string;
+  @IsBoolean() logQueries!: boolean;
+}
+
+export class RedisConfig {
+  @Matches(/^(|rediss?:\/\/.+)$/, { message: '$property must be empty or a redis:// URL' })
+  url!: string;
+}
+
+export class LogConfig {
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) level!: string;
+}
+
+export class MqttAccountConfig {
+  @IsString() @MinLength(1) username!: string;
+  @IsString() @MinLength(12) password!: string;
+}
+
+export class ServiceAccountsConfig {
+  @ValidateNested() @Type(() => MqttAccountConfig) provisioning!: MqttAccountConfig;
+  @ValidateNested() @Type(() => MqttAccountConfig) faultFeedback!: MqttAccountConfig;
+}
+
+export class MqttConfig {
+  @Matches(/^mqtts?:\/\/.+/, { message: '$property must be an mqtt:// or mqtts:// URL' }) url!: string;
+  @IsInt() @Min(1024) @Max(268435455) maxPayloadBytes!: number;
+  @ValidateNested() @Type(() => ServiceAccountsConfig) serviceAccounts!: ServiceAccountsConfig;
+}
+
+export class OtpConfig {
+  @IsInt() @Min(30) ttlSeconds!: number;
+  @IsInt() @Min(1) maxAttempts!: number;
+  @IsInt() @Min(1) perPhonePerHour!: number;
+  @IsInt() @Min(1) perIpPerHour!: number;
+}
+
+export class AuthConfig {
+  @IsString() @MinLength(32) jwtSecret!: string;
+  @IsString() @MinLength(16) otpPepper!: string;
+  @IsInt() @Min(60) accessTokenTtlSeconds!: number;
+  @IsInt() @Min(1) refreshTokenTtlDays!: number;
+  @IsArray() @Matches(/^\+[1-9]\d{7,14}$/, { each: true, message: '$property must list E.164 phone numbers' })
+  adminPhones!: string[];
+  @ValidateNested() @Type(() => OtpConfig) otp!: OtpConfig;
+}
+
+export class SmsHttpConfig {
+  @Matches(/^(|https?:\/\/.+)$/, { message: '$property must be empty or an http(s) URL' }) url!: string;
+  @IsString() token!: string;
+}
+
+export class SmsConfig {
+  @IsIn(['outbox', 'http']) driver!: 'outbox' | 'http';
+  @IsString() @MinLength(1) outbox!: string;
+  @ValidateNested() @Type(() => SmsHttpConfig) http!: SmsHttpConfig;
+}
+
+export class OAuthProviderConfig {
+  @IsString() clientId!: string;
+  @IsString() clientSecret!: string;
+  @Matches(/^(|https?:\/\/.+)$/, { message: '$property must be empty or an http(s) URL' }) tokenUrl!: string;
+  @Matches(/^(|https?:\/\/.+)$/, { message: '$property must be empty or an http(s) URL' }) profileUrl!: string;
+}
+
+export class OAuthConfig {
+  @ValidateNested() @Type(() => OAuthProviderConfig) wechat!: OAuthProviderConfig;
+  @ValidateNested() @Type(() => OAuthProviderConfig) qq!: OAuthProviderConfig;
+}
+
+/** The one typed configuration object every app, CLI and test reads. */
+export class AppConfig {
+  @IsIn(['development', 'test', 'production']) env!: 'development' | 'test' | 'production';
+  @IsString() host!: string;
+  @IsString() @MinLength(1) dataDir!: string;
+  @ValidateNested() @Type(() => PortsConfig) ports!: PortsConfig;
+  @ValidateNested() @Type(() => DatabaseConfig) database!: DatabaseConfig;
+  @ValidateNested() @Type(() => RedisConfig) redis!: RedisConfig;
+  @ValidateNested() @Type(() => LogConfig) log!: LogConfig;
+  @ValidateNested() @Type(() => MqttConfig) mqtt!: MqttConfig;
+  @ValidateNested() @Type(() => AuthConfig) auth!: AuthConfig;
+  @ValidateNested() @Type(() => SmsConfig) sms!: SmsConfig;
+  @ValidateNested() @Type(() => OAuthConfig) oauth!: OAuthConfig;
+}

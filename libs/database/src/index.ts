@@ -1,0 +1,5 @@
+// The system of record: TypeORM data source options, migrations (never
+// `synchronize`) and the embedded PostgreSQL used when DATABASE_URL is unset.
+export { dataSourceOptions, runMigrations, type EntityList } from './data-source.js';
+export { DatabaseModule, databaseHealthCheck, healthChecksProvider } from './database.module.js';
+export { ensureDatabase, freePort, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';

@@ -1,0 +1,116 @@
+import { randomInt } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import { AppConfig } from '#libs/config';
+import { DomainError } from '#libs/platform';
+import { Clock } from './clock.js';
+import { keyedHash, sameHex } from './hashing.js';
+import { OtpChallengeEntity } from './otp-challenge.entity.js';
+import { SmsSender } from './sms-sender.js';
+import { TokensService, type TokenPair } from './tokens.service.js';
+import type { Role } from './user.entity.js';
+import { UsersService } from './users.service.js';
+
+export interface LoginResult extends TokenPair {
+  user: { id: string; roles: Role[] };
+  /** True when this login created the account (first login). */
+  created: boolean;
+}
+
+type Verdict = { kind: 'ok'; result: LoginResult } | { kind: 'fail'; error: DomainError };
+
+/**
+ * Phone login with one-time codes: 6 digits, stored only as a keyed hash,
+ * valid for otp.ttlSeconds and otp.maxAttempts tries. Sending is limited per
+ * phone and per IP within an hour; a new code replaces the previous one.
+ */
+@Injectable()
+export class OtpLoginService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly sms: SmsSender,
+    private readonly tokens: TokensService,
+    private readonly users: UsersService,
+    private readonly clock: Clock,
+  ) {}
+
+  async requestCode(phone: string, ip: string): Promise<void> {
+    const { otp, otpPepper } = this.config.auth;
+    const phoneHash = keyedHash(otpPepper, phone);
+    const ipHash = keyedHash(otpPepper, `ip:${ip}`);
+    const code = randomInt(0, 1_000_000).toString().padStart(6, '0');
+    const now = this.clock.now();
+    const hourAgo = new Date(now.getTime() - 3600_000);
+    const challengeId = await this.dataSource.transaction(async (manager) => {
+      // Serialise requests for one phone so two parallel calls cannot both slip under the limit.
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [phoneHash]);
+      const [{ phoneCount, ipCount }] = (await manager.query(
+        `SELECT count(*) FILTER (WHERE phone_hash = $1)::int AS "phoneCount",
+                count(*) FILTER (WHERE ip_hash = $2)::int AS "ipCount"
+           FROM otp_challenges WHERE created_at > $3 AND (phone_hash = $1 OR ip_hash = $2)`,
+        [phoneHash, ipHash, hourAgo],
+      )) as Array<{ phoneCount: number; ipCount: number }>;
+      if (phoneCount >= otp.perPhonePerHour) {
+        throw new DomainError('TOO_MANY_REQUESTS', 'Too many codes requested for this phone; try again later');
+      }
+      if (ipCount >= otp.perIpPerHour) {
+        throw new DomainError('TOO_MANY_REQUESTS', 'Too many codes requested from this address; try again later');
+      }
+      await manager.update(OtpChallengeEntity, { phoneHash, consumedAt: IsNull() }, { consumedAt: now });
+      const challenge = await manager.save(
+        manager.create(OtpChallengeEntity, {
+          phoneHash,
+          ipHash,
+          codeHash: keyedHash(otpPepper, `${phone}:${code}`),
+          expiresAt: new Date(now.getTime() + otp.ttlSeconds * 1000),
+        }),
+      );
+      return challenge.id;
+    });
+    try {
+      await this.sms.sendCode(phone, code);
+    } catch (error) {
+      // An undelivered code must not count against the person's limit.
+      await this.dataSource.getRepository(OtpChallengeEntity).delete({ id: challengeId });
+      throw error;
+    }
+  }
+
+  async login(phone: string, code: string): Promise<LoginResult> {
+    const { otp, otpPepper } = this.config.auth;
+    const phoneHash = keyedHash(otpPepper, phone);
+    const verdict = await this.dataSource.transaction(async (manager): Promise<Verdict> => {
+      const challenge = await manager.findOne(OtpChallengeEntity, {
+        where: { phoneHash, consumedAt: IsNull() },
+        order: { createdAt: 'DESC' },
+        lock: { mode: 'pessimistic_write' },
+      });
+      const fail = (code: 'UNAUTHORIZED' | 'TOO_MANY_REQUESTS', message: string): Verdict => ({
+        kind: 'fail',
+        error: new DomainError(code, message),
+      });
+      if (!challenge) return fail('UNAUTHORIZED', 'No valid code for this phone; request a new one');
+      if (challenge.attempts >= otp.maxAttempts) {
+        return fail('TOO_MANY_REQUESTS', 'Too many wrong codes; request a new code');
+      }
+      if (challenge.expiresAt.getTime() <= this.clock.now().getTime()) {
+        return fail('UNAUTHORIZED', 'The code has expired; request a new one');
+      }
+      if (!sameHex(challenge.codeHash, keyedHash(otpPepper, `${phone}:${code}`))) {
+        const attempts = challenge.attempts + 1;
+        await manager.update(OtpChallengeEntity, { id: challenge.id }, { attempts });
+        return attempts >= otp.maxAttempts
+          ? fail('TOO_MANY_REQUESTS', 'Too many wrong codes; this code no longer works, request a new one')
+          : fail('UNAUTHORIZED', `Wrong code; ${otp.maxAttempts - attempts} tries left`);
+      }
+      await manager.update(OtpChallengeEntity, { id: challenge.id }, { consumedAt: this.clock.now() });
+      const { user, created } = await this.users.findOrCreateByPhone(manager, phone);
+      const tokens = await this.tokens.startSession(manager, user.id, user.roles, 'otp');
+      return { kind: 'ok', result: { ...tokens, user: { id: user.id, roles: user.roles }, created } };
+    });
+    if (verdict.kind === 'fail') throw verdict.error;
+    return verdict.result;
+  }
+}

@@ -1,0 +1,16 @@
+import type { Logger } from 'pino';
+import type { AppConfig } from '#libs/config';
+
+/** What the launcher (or a test) hands each app: validated config, the resolved database, a logger. */
+export interface AppContext {
+  config: AppConfig;
+  databaseUrl: string;
+  logger: Logger;
+}
+
+/** A started app: the ports it actually bound and how to stop it. */
+export interface RunningApp {
+  name: string;
+  ports: Record<string, number>;
+  stop(): Promise<void>;
+}

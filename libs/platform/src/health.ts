@@ -1,0 +1,40 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+
+/** One dependency an app needs to be healthy (its database, its MQTT link). */
+export interface HealthCheck {
+  name: string;
+  isUp(): Promise<boolean>;
+}
+
+export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
+
+@ApiTags('health')
+@Controller('health')
+export class HealthController {
+  constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
+
+  @Get()
+  @ApiOperation({ summary: '200 when the database and MQTT links are up, 503 otherwise' })
+  async health(@Res() response: Response): Promise<void> {
+    const results = await Promise.all(
+      this.checks.map(async (check) => [check.name, await withTimeout(check.isUp(), 2000).catch(() => false)] as const),
+    );
+    const up = results.every(([, ok]) => ok);
+    response.status(up ? 200 : 503).json({
+      status: up ? 'ok' : 'unavailable',
+      checks: Object.fromEntries(results.map(([name, ok]) => [name, ok ? 'up' : 'down'])),
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(
+      (value) => (clearTimeout(timer), resolve(value)),
+      (error) => (clearTimeout(timer), reject(error)),
+    );
+  });
+}

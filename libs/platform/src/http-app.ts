@@ -1,0 +1,80 @@
+import { BadRequestException, ValidationPipe, type DynamicModule, type INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Server } from 'node:net';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { ContractErrorFilter } from './error.filter.js';
+import { listenOn } from './listen.js';
+import { PinoNestLogger } from './logger.js';
+import { redactText } from './redact.js';
+
+export interface HttpAppOptions {
+  name: string;
+  title: string;
+  port: number;
+  host: string;
+  /** The environment variable that sets this port, named when the port is taken. */
+  portVariable: string;
+  logger: Logger;
+}
+
+export interface RunningHttpApp {
+  app: INestApplication;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Validation failures answer 400 VALIDATION_FAILED with every reason in the message. */
+export const validationPipe = new ValidationPipe({
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  forbidUnknownValues: true,
+  transform: true,
+  exceptionFactory: (errors) =>
+    new BadRequestException(
+      errors
+        .flatMap(function reasons(error): string[] {
+          return [...Object.values(error.constraints ?? {}), ...(error.children ?? []).flatMap(reasons)];
+        })
+        .map((reason) => reason.replace(/^property (\S+) should not exist$/, 'unknown field $1'))
+        .join('; ') || 'Invalid request',
+    ),
+});
+
+/**
+ * Every HTTP app is built here, so each gets the same validation, error body,
+ * redacted request logs and OpenAPI page at /docs.
+ */
+export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<RunningHttpApp> {
+  const { logger } = options;
+  const app = await NestFactory.create<NestExpressApplication>(module, {
+    logger: new PinoNestLogger(logger.child({ app: options.name })),
+    bodyParser: true,
+    abortOnError: false,
+  });
+  app.useBodyParser('json', { limit: '1mb' });
+  app.use(
+    pinoHttp({
+      logger: logger.child({ app: options.name }),
+      quietReqLogger: true,
+      serializers: {
+        req: (req: { method: string; url: string }) => ({ method: req.method, url: redactText(req.url) }),
+        res: (res: { statusCode: number | null; raw?: { statusCode: number } }) => ({ statusCode: res.raw?.statusCode ?? res.statusCode }),
+      },
+    }),
+  );
+  app.useGlobalPipes(validationPipe);
+  app.useGlobalFilters(new ContractErrorFilter(logger.child({ app: options.name })));
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('docs', app, document);
+  await app.init();
+  const server = app.getHttpServer() as Server;
+  const port = await listenOn(server, options.port, options.host, options.portVariable);
+  logger.info({ app: options.name, port }, `${options.name} listening on http://${options.host}:${port}`);
+  return { app, port, close: () => app.close() };
+}

@@ -1,0 +1,13 @@
+// Plumbing every app shares: structured redacted logging, the contract's error
+// body, the validation pipe, health checks and the HTTP app bootstrap.
+export { DomainError, ERROR_STATUS, type ErrorCode } from './domain-error.js';
+export { REDACTED_KEYS, redactText, redactValue } from './redact.js';
+export { createLogger, PinoNestLogger } from './logger.js';
+export { ContractErrorFilter, type ErrorBody } from './error.filter.js';
+export { HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
+export { listenOn, PortInUseError } from './listen.js';
+export { startHttpApp, validationPipe, type HttpAppOptions, type RunningHttpApp } from './http-app.js';
+export { MqttLink, type MqttLinkOptions } from './mqtt-link.js';
+export type { AppContext, RunningApp } from './app-context.js';
+export { runStandalone } from './standalone.js';
+export { startServiceApp, type ServiceAppOptions } from './service-app.js';

@@ -1,0 +1,56 @@
+/**
+ * Log redaction. Keys listed here are censored wherever they appear in a log
+ * object; free text (messages, URLs, topics) is scrubbed of phone numbers,
+ * MAC addresses, serial numbers in device paths and bearer tokens.
+ */
+export const REDACTED_KEYS = [
+  'phone',
+  'to',
+  'code',
+  'mac',
+  'routerMac',
+  'sn',
+  'serial',
+  'wifiName',
+  'password',
+  'secret',
+  'deviceSecret',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'authorization',
+  'cookie',
+  'claimCode',
+  'qr',
+] as const;
+
+const CENSOR = '[redacted]';
+const E164 = /\+[1-9]\d{7,14}\b/g;
+const MAC = /\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b/g;
+const DEVICE_PATH = /(devices\/)[^/?\s"]+/g;
+const BEARER = /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/g;
+const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+
+export function redactText(text: string): string {
+  return text
+    .replace(BEARER, `$1${CENSOR}`)
+    .replace(JWT, CENSOR)
+    .replace(E164, CENSOR)
+    .replace(MAC, CENSOR)
+    .replace(DEVICE_PATH, `$1${CENSOR}`);
+}
+
+const redactedKeySet = new Set<string>(REDACTED_KEYS.map((key) => key.toLowerCase()));
+
+/** Deep copy with sensitive keys censored and strings scrubbed. */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactText(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (value instanceof Error) return { type: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    out[key] = redactedKeySet.has(key.toLowerCase()) ? CENSOR : redactValue(child, depth + 1);
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+import { loadConfig, ConfigError } from '#libs/config';
+import type { AppContext, RunningApp } from './app-context.js';
+import { PortInUseError } from './listen.js';
+import { createLogger } from './logger.js';
+
+/**
+ * Runs one app on its own (one container per app, as in docker-compose.yml):
+ * needs DATABASE_URL, expects migrations applied (`npm run migration:run`),
+ * stops cleanly on SIGINT/SIGTERM.
+ */
+export async function runStandalone(name: string, start: (context: AppContext) => Promise<RunningApp>): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.log.level, name);
+  if (!config.database.url) {
+    process.stderr.write(`${name}: DATABASE_URL is not set. Run "npm start" for the embedded PostgreSQL, or set DATABASE_URL.\n`);
+    process.exit(1);
+  }
+  let app: RunningApp;
+  try {
+    app = await start({ config, databaseUrl: config.database.url, logger });
+  } catch (error) {
+    if (error instanceof PortInUseError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, `${name} stopping`);
+    await app.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+}

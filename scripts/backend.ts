@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { startBroker } from '../apps/broker/src/broker.app.js';
+import { startFaultFeedback } from '../apps/fault-feedback/src/fault-feedback.app.js';
+import { startProvisioning } from '../apps/provisioning/src/provisioning.app.js';
+import { validateConfig, type AppConfig } from '#libs/config';
+import { runMigrations, startEmbeddedPostgres, type EmbeddedDatabase } from '#libs/database';
+import type { RunningApp } from '#libs/platform';
+
+export interface RunningBackend {
+  config: AppConfig;
+  databaseUrl: string;
+  broker: RunningApp;
+  provisioning: RunningApp;
+  faultFeedback: RunningApp;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole backend in one process: PostgreSQL (embedded under <dataDir>/pg
+ * unless DATABASE_URL is set), migrations, then broker, provisioning and
+ * fault-feedback. `npm start` and the end-to-end suites both start it here.
+ */
+export async function startBackend(config: AppConfig, logger: Logger): Promise<RunningBackend> {
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const part of started.reverse()) await part.stop().catch((error) => logger.error({ err: error }, 'stop failed'));
+    started.length = 0;
+  };
+  try {
+    let databaseUrl = config.database.url;
+    if (!databaseUrl) {
+      const dir = join(config.dataDir, 'pg');
+      const embedded: EmbeddedDatabase = await startEmbeddedPostgres({
+        dir,
+        onLog: (line) => logger.debug({ component: 'postgres' }, line),
+      });
+      started.push(embedded);
+      databaseUrl = embedded.url;
+      logger.info({ port: embedded.port, dir }, `embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${dir})`);
+    }
+    const applied = await runMigrations(databaseUrl);
+    logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema up to date');
+    const broker = await startBroker({ config, databaseUrl, logger });
+    started.push(broker);
+    // The services reach the broker of this process, wherever it landed.
+    const serviceConfig = validateConfig({
+      ...structuredClone(config),
+      mqtt: { ...config.mqtt, url: `mqtt://127.0.0.1:${broker.ports.mqtt}` },
+    } as unknown as Record<string, unknown>);
+    const provisioning = await startProvisioning({ config: serviceConfig, databaseUrl, logger });
+    started.push(provisioning);
+    const faultFeedback = await startFaultFeedback({ config: serviceConfig, databaseUrl, logger });
+    started.push(faultFeedback);
+    return { config: serviceConfig, databaseUrl, broker, provisioning, faultFeedback, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
