@@ -1,8 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule, type AppConfig } from '#libs/config';
 import { DatabaseModule, healthChecksProvider } from '#libs/database';
-import { AuthGuardModule, IDENTITY_ENTITIES } from '#libs/identity';
+import { IDENTITY_ENTITIES, IdentityModule } from '#libs/identity';
 import { HealthController, MqttLink } from '#libs/platform';
+import { TechniciansController } from './technicians.controller.js';
 
 @Module({})
 export class FaultFeedbackModule {
@@ -12,9 +13,9 @@ export class FaultFeedbackModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot(databaseUrl, IDENTITY_ENTITIES, config.database.logQueries),
-        AuthGuardModule,
+        IdentityModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, TechniciansController],
       providers: [
         { provide: MqttLink, useValue: mqtt },
         healthChecksProvider(mqtt.health),

@@ -76,3 +76,15 @@ export class UpdateProfileDto {
   @MaxLength(128)
   location?: string | null;
 }
+
+export class CreateTechnicianDto {
+  @ApiProperty({ example: '+8613900139000' })
+  @IsString()
+  @Matches(E164, { message: E164_MESSAGE })
+  phone!: string;
+
+  @ApiProperty({ example: 'Li Lei', maxLength: 64 })
+  @IsString()
+  @Length(1, 64)
+  name!: string;
+}

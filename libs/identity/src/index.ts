@@ -14,7 +14,7 @@ export { TokensService, type TokenPair } from './tokens.service.js';
 export { UsersService, toProfileView, type ProfileView } from './users.service.js';
 export { SmsSender, OutboxSmsSender, HttpSmsSender } from './sms-sender.js';
 export { Clock } from './clock.js';
-export { E164, GENDERS, LoginDto, OAuthLoginDto, RefreshDto, RequestOtpDto, UpdateProfileDto } from './dto.js';
+export { CreateTechnicianDto, E164, GENDERS, LoginDto, OAuthLoginDto, RefreshDto, RequestOtpDto, UpdateProfileDto } from './dto.js';
 
 import { LoginSessionEntity } from './login-session.entity.js';
 import { OAuthAccountEntity } from './oauth-account.entity.js';

@@ -62,6 +62,17 @@ export class UsersService {
     return manager.save(manager.create(UserEntity, { phone: null, nickname }));
   }
 
+  /** Gives a phone the technician role, creating its account when needed; the phone then signs in by OTP as usual. */
+  async registerTechnician(phone: string, name: string): Promise<UserEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const { user } = await this.findOrCreateByPhone(manager, phone);
+      if (!user.roles.includes('technician')) user.roles = [...user.roles, 'technician'];
+      user.name = name;
+      await manager.update(UserEntity, { id: user.id }, { roles: user.roles, name });
+      return user;
+    });
+  }
+
   async getProfile(userId: string): Promise<ProfileView> {
     return toProfileView(await this.findActive(userId));
   }

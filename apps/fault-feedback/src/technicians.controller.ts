@@ -1,0 +1,20 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CreateTechnicianDto, JwtAuthGuard, Roles, RolesGuard, UsersService } from '#libs/identity';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard, RolesGuard)
+@Roles('admin')
+@Controller('v1/admin/technicians')
+export class TechniciansController {
+  constructor(private readonly users: UsersService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Make a phone a technician; it signs in by OTP as usual' })
+  async create(@Body() body: CreateTechnicianDto): Promise<{ id: string; phone: string; name: string }> {
+    const user = await this.users.registerTechnician(body.phone, body.name);
+    return { id: user.id, phone: body.phone, name: body.name };
+  }
+}
