@@ -98,6 +98,11 @@ export function validateConfig(plain: Plain): AppConfig {
         `Invalid configuration: ${devSecret} holds a development secret ("${DEV_SECRET_PREFIX}..."), refused when NODE_ENV=production`,
       );
     }
+    if (config.sms.driver === 'outbox') {
+      throw new ConfigError(
+        'Invalid configuration: sms.driver (env SMS_DRIVER): "outbox" writes sign-in codes to a file; use "http" when NODE_ENV=production',
+      );
+    }
   }
   return config;
 }

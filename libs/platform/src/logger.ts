@@ -1,25 +1,30 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type Logger } from 'pino';
-import { redactText, redactValue } from './redact.js';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { REDACTED_KEYS, redactText, redactValue } from './redact.js';
 
 /**
  * Structured JSON logs (pino). Every argument passes through redaction, so a
  * phone number, MAC, SN or token never reaches the log, whoever logs it.
  */
-export function createLogger(level: string, name?: string): Logger {
-  return pino({
+export function createLogger(level: string, name?: string, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
     level,
     name,
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+    },
+    // Child-logger bindings skip logMethod; censor sensitive keys there too.
+    redact: { paths: REDACTED_KEYS.map((key) => key), censor: '[redacted]' },
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? redactText(arg) : redactValue(arg)));
         method.apply(this, scrubbed as Parameters<typeof method>);
       },
     },
-  });
+  };
+  return pino(options, destination ?? pino.destination(1));
 }
 
 /** Adapts pino to Nest's LoggerService so framework messages share the format and redaction. */

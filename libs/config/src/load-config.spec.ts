@@ -1,0 +1,84 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from './load-config.js';
+
+const configDir = join(process.cwd(), 'config');
+const load = (env: Record<string, string>) => loadConfig({ configDir, env: { NODE_ENV: 'development', ...env } });
+
+describe('configuration', () => {
+  it('reads the defaults, then the environment', () => {
+    const config = load({ MQTT_PORT: '0', ADMIN_PHONES: '+8613700000001, +8613700000002', DATABASE_URL: 'postgres://u@db/x' });
+    expect(config.ports.mqtt).toBe(0);
+    expect(config.ports.provisioningHttp).toBe(3000);
+    expect(config.auth.adminPhones).toEqual(['+8613700000001', '+8613700000002']);
+    expect(config.database.url).toBe('postgres://u@db/x');
+    expect(config.sms.driver).toBe('outbox');
+  });
+
+  it('layers config/<NODE_ENV>.yaml over the defaults', () => {
+    const config = loadConfig({ configDir, env: { NODE_ENV: 'test' } });
+    expect(config.ports.mqtt).toBe(0);
+    expect(config.log.level).toBe('silent');
+  });
+
+  it.each([
+    [{ MQTT_PORT: 'abc' }, /ports\.mqtt \(env MQTT_PORT\)/],
+    [{ PROVISIONING_HTTP_PORT: '70000' }, /ports\.provisioningHttp \(env PROVISIONING_HTTP_PORT\)/],
+    [{ DATABASE_URL: 'mysql://x' }, /database\.url \(env DATABASE_URL\)/],
+    [{ SMS_DRIVER: 'pigeon' }, /sms\.driver \(env SMS_DRIVER\)/],
+    [{ ADMIN_PHONES: '12345' }, /auth\.adminPhones \(env ADMIN_PHONES\)/],
+    [{ JWT_SECRET: 'short' }, /auth\.jwtSecret \(env JWT_SECRET\)/],
+  ])('stops on a bad value and names the key: %j', (env, message) => {
+    expect(() => load(env)).toThrow(ConfigError);
+    expect(() => load(env)).toThrow(message);
+  });
+
+  it('refuses an unknown key in a config file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    const defaults = readFileSync(join(configDir, 'default.yaml'), 'utf8');
+    writeFileSync(join(dir, 'default.yaml'), defaults.replace('ports:\n', 'ports:\n  mqttt: 1\n'));
+    expect(() => loadConfig({ configDir: dir, env: { NODE_ENV: 'development' } })).toThrow(/ports\.mqttt/);
+  });
+
+  it('refuses development secrets in production, naming the key', () => {
+    expect(() => loadConfig({ configDir, env: { NODE_ENV: 'production', SMS_DRIVER: 'http', SMS_HTTP_URL: 'https://sms.example' } })).toThrow(
+      /mqtt\.serviceAccounts\.provisioning\.password holds a development secret/,
+    );
+  });
+
+  it('accepts production once every secret is replaced', () => {
+    const secret = (label: string) => `${label}-${'x'.repeat(40)}`;
+    const config = loadConfig({
+      configDir,
+      env: {
+        NODE_ENV: 'production',
+        DATABASE_URL: 'postgres://app@db:5432/app',
+        JWT_SECRET: secret('jwt'),
+        OTP_PEPPER: secret('pepper'),
+        MQTT_PROVISIONING_PASSWORD: secret('prov'),
+        MQTT_FAULT_FEEDBACK_PASSWORD: secret('faults'),
+        SMS_DRIVER: 'http',
+        SMS_HTTP_URL: 'https://sms.example/send',
+      },
+    });
+    expect(config.env).toBe('production');
+  });
+
+  it('refuses the outbox SMS driver in production', () => {
+    const secret = (label: string) => `${label}-${'x'.repeat(40)}`;
+    expect(() =>
+      loadConfig({
+        configDir,
+        env: {
+          NODE_ENV: 'production',
+          JWT_SECRET: secret('jwt'),
+          OTP_PEPPER: secret('pepper'),
+          MQTT_PROVISIONING_PASSWORD: secret('prov'),
+          MQTT_FAULT_FEEDBACK_PASSWORD: secret('faults'),
+        },
+      }),
+    ).toThrow(/sms\.driver/);
+  });
+});

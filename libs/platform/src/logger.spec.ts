@@ -1,0 +1,41 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import { createLogger } from './logger.js';
+import { redactText } from './redact.js';
+
+function capture() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { lines, stream };
+}
+
+describe('log redaction', () => {
+  it('keeps phones, MACs, SNs in device topics and tokens out of free text', () => {
+    const text = redactText(
+      'login +8613800138000 from AA:BB:CC:DD:EE:FF on devices/SN-0001/faults with Bearer eyJhbGciOi.eyJzdWIi.sig and aa-bb-cc-dd-ee-ff',
+    );
+    expect(text).not.toMatch(/8613800138000|AA:BB|SN-0001|eyJ|aa-bb/);
+    expect(text).toContain('devices/[redacted]/faults');
+  });
+
+  it('censors sensitive keys at any depth and scrubs messages, child bindings and errors', () => {
+    const { lines, stream } = capture();
+    const logger = createLogger('info', 'spec', stream);
+    logger.child({ sn: 'SN-0001' }).info(
+      { phone: '+8613800138000', device: { mac: '00:11:22:33:44:55', deviceSecret: 's3cret' }, note: 'call +8613900139000' },
+      'paired devices/SN-0002/status for +8613700137000',
+    );
+    logger.error({ err: new Error('refused +8613600136000') }, 'failed');
+    const output = lines.join('');
+    for (const secret of ['8613800138000', '00:11:22', 's3cret', '8613900139000', 'SN-0001', 'SN-0002', '8613700137000', '8613600136000']) {
+      expect(output).not.toContain(secret);
+    }
+    const first = JSON.parse(lines[0]);
+    expect(first).toMatchObject({ level: 'info', phone: '[redacted]', device: { mac: '[redacted]', deviceSecret: '[redacted]' } });
+  });
+});

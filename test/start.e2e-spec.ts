@@ -1,0 +1,153 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { call } from './support/http.js';
+
+/**
+ * `npm start` as a newcomer runs it: the compiled launcher, no DATABASE_URL,
+ * so the embedded PostgreSQL under the data folder. (`npm test` builds first.)
+ */
+const launcher = join(process.cwd(), 'dist/scripts/start.js');
+
+interface Started {
+  child: ChildProcess;
+  ports: { mqtt: number; broker: number; provisioning: number; faultFeedback: number };
+  stderr: () => string;
+}
+
+function environment(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', DATA_DIR: dataDir };
+  delete env.DATABASE_URL;
+  delete env.REDIS_URL;
+  delete env.NODE_OPTIONS;
+  return {
+    ...env,
+    MQTT_PORT: '0',
+    BROKER_HTTP_PORT: '0',
+    PROVISIONING_HTTP_PORT: '0',
+    FAULTS_HTTP_PORT: '0',
+    SMS_OUTBOX: join(dataDir, 'sms-outbox.jsonl'),
+    ...extra,
+  };
+}
+
+function launch(dataDir: string, extra: Record<string, string> = {}): Promise<Started> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [launcher], { env: environment(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      for (const line of stdout.split('\n')) {
+        if (!line.includes('"msg":"ready')) continue;
+        const ready = JSON.parse(line);
+        resolve({ child, ports: ready, stderr: () => stderr });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`launcher exited with ${code} before it was ready: ${stderr}`)));
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+function runToExit(dataDir: string, extra: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [launcher], { env: environment(dataDir, extra), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  return exitOf(child).then((code) => ({ code, stderr }));
+}
+
+async function postmasterPid(dataDir: string): Promise<number | undefined> {
+  const content = await readFile(join(dataDir, 'pg', 'cluster', 'postmaster.pid'), 'utf8').catch(() => undefined);
+  return content ? Number(content.split('\n')[0]) : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function signIn(port: number, dataDir: string, phone: string) {
+  const url = `http://127.0.0.1:${port}`;
+  expect((await call('POST', `${url}/v1/auth/otp`, { body: { phone } })).status).toBe(202);
+  const lines = (await readFile(join(dataDir, 'sms-outbox.jsonl'), 'utf8')).trim().split('\n');
+  const { code } = JSON.parse(lines[lines.length - 1]);
+  const login = await call('POST', `${url}/v1/auth/login`, { body: { phone, code } });
+  expect(login.status).toBe(200);
+  return login.body.user.id as string;
+}
+
+describe('npm start on a bare machine', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    expect(existsSync(launcher)).toBe(true);
+    dataDir = await mkdtemp(join(tmpdir(), 'appliance-start-'));
+    await chmod(dataDir, 0o755);
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts embedded PostgreSQL and the three apps, stops all of it on Ctrl-C, and reuses the data next time', async () => {
+    const first = await launch(dataDir);
+    const { provisioning, faultFeedback, broker } = first.ports;
+    for (const port of [provisioning, faultFeedback, broker]) {
+      const health = await call('GET', `http://127.0.0.1:${port}/health`);
+      expect(health.status).toBe(200);
+    }
+    const phone = '+8613812345678';
+    const userId = await signIn(provisioning, dataDir, phone);
+    const pid = await postmasterPid(dataDir);
+    expect(pid && isAlive(pid)).toBe(true);
+
+    first.child.kill('SIGINT');
+    expect(await exitOf(first.child)).toBe(0);
+    expect(isAlive(pid!)).toBe(false);
+
+    const second = await launch(dataDir);
+    try {
+      expect(await signIn(second.ports.provisioning, dataDir, phone)).toBe(userId);
+    } finally {
+      second.child.kill('SIGINT');
+      expect(await exitOf(second.child)).toBe(0);
+    }
+  });
+
+  it('stops with one line naming the port and its variable when a port is taken, leaving nothing running', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '0.0.0.0', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const result = await runToExit(dataDir, { PROVISIONING_HTTP_PORT: String(port) });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `Port ${port} is already in use; set PROVISIONING_HTTP_PORT to another port (0 picks a free one).`,
+      ]);
+      const pid = await postmasterPid(dataDir);
+      expect(pid === undefined || !isAlive(pid)).toBe(true);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('refuses a bad setting with a message naming it', async () => {
+    const result = await runToExit(dataDir, { MQTT_PORT: 'eighteen' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('ports.mqtt (env MQTT_PORT)');
+  });
+});
