@@ -1,0 +1,63 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { load } from 'js-yaml';
+import { ENV_VARIABLES, loadConfig } from '#libs/config';
+
+/**
+ * No Docker engine runs where the tests do, so these check what can be
+ * checked without one: every container's command exists, every variable it
+ * sets is one the apps read, and the production settings pass validation.
+ */
+const root = process.cwd();
+type Service = { command?: string[]; environment?: Record<string, string>; image?: string; build?: string };
+/** Applies YAML merge keys (`<<: *anchor`), as Compose does. */
+function mergeKeys(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(mergeKeys);
+  if (!node || typeof node !== 'object') return node;
+  const { '<<': base, ...own } = node as Record<string, unknown>;
+  const merged: Record<string, unknown> = base ? { ...(mergeKeys(base) as Record<string, unknown>) } : {};
+  for (const [key, value] of Object.entries(own)) merged[key] = mergeKeys(value);
+  return merged;
+}
+const compose = mergeKeys(load(readFileSync(join(root, 'docker-compose.yml'), 'utf8'))) as { services: Record<string, Service> };
+const appServices = Object.entries(compose.services).filter(([, service]) => service.build);
+
+function fill(value: string): string {
+  return value.replace(/\$\{(\w+)(?::?[?-][^}]*)?\}/g, (_match, name: string) =>
+    name === 'SMS_HTTP_URL' ? 'https://sms.example/send' : name === 'ADMIN_PHONES' ? '+8613700000001' : `${name.toLowerCase()}-${'x'.repeat(40)}`,
+  );
+}
+
+describe('docker-compose.yml and Dockerfile', () => {
+  it('has postgres, redis, the broker nodes and both services', () => {
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining(['postgres', 'redis', 'broker-1', 'broker-2', 'provisioning', 'fault-feedback', 'migrate']),
+    );
+  });
+
+  it.each(appServices)('%s runs a file the build produces, with variables the apps read', (_name, service) => {
+    const [binary, script] = service.command ?? [];
+    expect(binary).toBe('node');
+    const source = join(root, script.replace(/^dist\//, '').replace(/\.js$/, '.ts'));
+    expect(existsSync(source)).toBe(true);
+    const known = new Set(['NODE_ENV', ...ENV_VARIABLES.map((variable) => variable.env)]);
+    for (const key of Object.keys(service.environment ?? {})) expect(known.has(key) ? key : `unknown ${key}`).toBe(key);
+  });
+
+  it('gives the apps a production configuration that passes validation', () => {
+    const [, service] = appServices[0];
+    const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([key, value]) => [key, fill(String(value))]));
+    const config = loadConfig({ configDir: join(root, 'config'), env });
+    expect(config.env).toBe('production');
+    expect(config.database.url).toMatch(/^postgres:\/\/appliance:.+@postgres:5432\/appliance$/);
+  });
+
+  it('builds in stages and runs as a non-root user', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
+    const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+    expect(runtime).toMatch(/^USER (?!root)\w+/m);
+    for (const folder of ['apps', 'libs', 'scripts']) expect(dockerfile).toContain(`COPY ${folder} ${folder}`);
+  });
+});
