@@ -1,0 +1,133 @@
+import { describe, expect, it } from '@jest/globals';
+import { canPublish, canSubscribe, grantedQos, SERVICE_GRANTS, type MqttIdentity } from './acl.js';
+import { decodePayload } from './decode.js';
+import { FaultReportPayload, StatusPayload } from './payloads.js';
+import { filterCovers, internalTopics, parseDeviceTopic, topicMatches, topicPatterns, topics } from './topics.js';
+
+const device: MqttIdentity = { kind: 'device', sn: 'SN-0001' };
+const provisioning: MqttIdentity = { kind: 'service', name: 'provisioning', ...SERVICE_GRANTS.provisioning };
+const faultFeedback: MqttIdentity = { kind: 'service', name: 'faultFeedback', ...SERVICE_GRANTS.faultFeedback };
+
+describe('topics', () => {
+  it('builds and parses the contract topics', () => {
+    expect(topics.faults('SN-0001')).toBe('devices/SN-0001/faults');
+    expect(topics.faultsAck('SN-0001')).toBe('devices/SN-0001/faults/ack');
+    expect(parseDeviceTopic('devices/SN-0001/pairing/confirm')).toEqual({ sn: 'SN-0001', kind: 'pairingConfirm' });
+    expect(parseDeviceTopic('devices/SN-0001/other')).toBeUndefined();
+    expect(parseDeviceTopic('devices/a b/status')).toBeUndefined();
+  });
+
+  it.each([
+    ['devices/+/faults', 'devices/X1/faults', true],
+    ['devices/+/faults', 'devices/X1/faults/ack', false],
+    ['devices/#', 'devices/X1/faults/ack', true],
+    ['#', '$SYS/broker/x', false],
+    ['+/broker/x', '$SYS/broker/x', false],
+    ['$SYS/#', '$SYS/broker/x', true],
+    ['devices/X1/#', 'devices/X1', true],
+  ])('topicMatches(%s, %s) = %s', (filter, topic, expected) => {
+    expect(topicMatches(filter, topic)).toBe(expected);
+  });
+
+  it.each([
+    ['devices/+/faults', 'devices/X1/faults', true],
+    ['devices/+/faults', 'devices/+/faults', true],
+    ['devices/+/faults', 'devices/#', false],
+    ['devices/+/faults', 'devices/+/+', false],
+    ['devices/#', 'devices/+/faults/ack', true],
+    ['#', '$internal/devices/credentials', false],
+    ['#', '$SYS/#', false],
+    ['$SYS/#', '$SYS/+/heartbeat', true],
+  ])('filterCovers(%s, %s) = %s', (grant, filter, expected) => {
+    expect(filterCovers(grant, filter)).toBe(expected);
+  });
+});
+
+describe('device ACL', () => {
+  it.each([topics.status, topics.faults, topics.pairingConfirm, topics.reset])('may publish its own upstream topic %#', (topic) => {
+    expect(canPublish(device, topic('SN-0001'))).toEqual({ allowed: true });
+  });
+
+  it.each([
+    [topics.faults('SN-0002'), 'foreign_namespace'],
+    [topics.faultsAck('SN-0001'), 'wrong_direction'],
+    [topics.pairingResult('SN-0001'), 'wrong_direction'],
+    ['devices/SN-0001/anything', 'wrong_direction'],
+    ['devices/SN-0001', 'foreign_namespace'],
+    ['$SYS/broker/clients', 'reserved'],
+    [internalTopics.deviceCredentials, 'foreign_namespace'],
+    ['devices/+/faults', 'invalid'],
+    ['other', 'foreign_namespace'],
+  ])('may not publish %s (%s)', (topic, reason) => {
+    expect(canPublish(device, topic)).toEqual({ allowed: false, reason });
+  });
+
+  it.each(['devices/SN-0001/pairing/result', 'devices/SN-0001/faults/ack', 'devices/SN-0001/#', 'devices/SN-0001/+/ack', 'devices/SN-0001/pairing/+'])(
+    'may subscribe %s',
+    (filter) => expect(canSubscribe(device, filter).allowed).toBe(true),
+  );
+
+  it.each([
+    ['#', 'foreign_namespace'],
+    ['devices/#', 'foreign_namespace'],
+    ['devices/+/faults/ack', 'foreign_namespace'],
+    ['+/SN-0001/faults/ack', 'foreign_namespace'],
+    ['devices/SN-0002/faults/ack', 'foreign_namespace'],
+    ['devices/SN-0001/faults', 'wrong_direction'],
+    ['devices/SN-0001/status', 'wrong_direction'],
+    ['$SYS/#', 'reserved'],
+    ['devices/SN-0001/fa#', 'invalid'],
+  ])('may not subscribe %s (%s)', (filter, reason) => {
+    expect(canSubscribe(device, filter)).toEqual({ allowed: false, reason });
+  });
+
+  it('has QoS 2 downgraded to 1, other levels kept', () => {
+    expect(grantedQos(device, 2)).toBe(1);
+    expect(grantedQos(device, 1)).toBe(1);
+    expect(grantedQos(device, 0)).toBe(0);
+    expect(grantedQos(provisioning, 2)).toBe(2);
+  });
+});
+
+describe('service ACL', () => {
+  it('lets provisioning hear pairing confirmations, resets, status and $SYS', () => {
+    for (const filter of [topicPatterns.pairingConfirm, topicPatterns.reset, topicPatterns.status, '$SYS/#', topics.status('X123')]) {
+      expect(canSubscribe(provisioning, filter).allowed).toBe(true);
+    }
+    expect(canSubscribe(provisioning, topicPatterns.faults)).toEqual({ allowed: false, reason: 'not_granted' });
+    expect(canSubscribe(provisioning, 'devices/#')).toEqual({ allowed: false, reason: 'not_granted' });
+    expect(canSubscribe(provisioning, '$internal/#')).toEqual({ allowed: false, reason: 'not_granted' });
+  });
+
+  it('lets provisioning publish pairing results and credential changes only', () => {
+    expect(canPublish(provisioning, topics.pairingResult('X123')).allowed).toBe(true);
+    expect(canPublish(provisioning, internalTopics.deviceCredentials).allowed).toBe(true);
+    expect(canPublish(provisioning, topics.faultsAck('X123')).allowed).toBe(false);
+    expect(canPublish(provisioning, topics.status('X123')).allowed).toBe(false);
+  });
+
+  it('lets fault-feedback hear faults and answer acks, nothing internal', () => {
+    expect(canSubscribe(faultFeedback, topicPatterns.faults).allowed).toBe(true);
+    expect(canPublish(faultFeedback, topics.faultsAck('X123')).allowed).toBe(true);
+    expect(canPublish(faultFeedback, internalTopics.deviceCredentials)).toEqual({ allowed: false, reason: 'not_granted' });
+    expect(canPublish(faultFeedback, '$SYS/x')).toEqual({ allowed: false, reason: 'reserved' });
+  });
+
+  it('checks operator accounts against their own filters', () => {
+    const monitor: MqttIdentity = { kind: 'service', name: 'monitor', publish: [], subscribe: ['devices/+/status'] };
+    expect(canSubscribe(monitor, 'devices/+/status').allowed).toBe(true);
+    expect(canSubscribe(monitor, 'devices/#').allowed).toBe(false);
+    expect(canPublish(monitor, topics.status('X123')).allowed).toBe(false);
+  });
+});
+
+describe('payloads', () => {
+  it('accepts a contract fault report and refuses unknown fields', () => {
+    const report = { reportId: '4f7c2a8e-0d2b-4a63-9a36-6a2d8f1b9c10', code: 'E1', severity: 'warning', occurredAt: '2025-01-02T03:04:05Z' };
+    expect(decodePayload(FaultReportPayload, JSON.stringify(report)).ok).toBe(true);
+    expect(decodePayload(FaultReportPayload, JSON.stringify({ ...report, extra: 1 })).ok).toBe(false);
+    expect(decodePayload(FaultReportPayload, JSON.stringify({ ...report, severity: 'meh' })).ok).toBe(false);
+    expect(decodePayload(StatusPayload, '{"online":false}').ok).toBe(true);
+    expect(decodePayload(StatusPayload, 'not json').ok).toBe(false);
+  });
+});
