@@ -53,10 +53,41 @@ export class ServiceAccountsConfig {
   @ValidateNested() @Type(() => MqttAccountConfig) faultFeedback!: MqttAccountConfig;
 }
 
+/** An account an operator adds (monitoring, integrations): a scrypt password hash and the filters it may use. */
+export class OperatorMqttAccountConfig {
+  @IsString() @Matches(/^[A-Za-z0-9_.-]{1,64}$/) username!: string;
+  @Matches(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, {
+    message: '$property must be a hash made by `npm run mqtt:hash-password`',
+  })
+  passwordHash!: string;
+  @IsArray() @IsString({ each: true }) publish!: string[];
+  @IsArray() @IsString({ each: true }) subscribe!: string[];
+}
+
+export class MqttTlsConfig {
+  /** PEM files; the TLS listener (ports.mqtts) starts only when both are set. */
+  @IsString() cert!: string;
+  @IsString() key!: string;
+}
+
 export class MqttConfig {
   @Matches(/^mqtts?:\/\/.+/, { message: '$property must be an mqtt:// or mqtts:// URL' }) url!: string;
   @IsInt() @Min(1024) @Max(268435455) maxPayloadBytes!: number;
   @ValidateNested() @Type(() => ServiceAccountsConfig) serviceAccounts!: ServiceAccountsConfig;
+  @IsArray() @ValidateNested({ each: true }) @Type(() => OperatorMqttAccountConfig) operatorAccounts!: OperatorMqttAccountConfig[];
+  @ValidateNested() @Type(() => MqttTlsConfig) tls!: MqttTlsConfig;
+  /** How long a device's credential hash stays in a broker's memory without a database read. */
+  @IsInt() @Min(1) authCacheTtlSeconds!: number;
+  @IsInt() @Min(1000) authCacheMaxEntries!: number;
+  /** Last-seen times are written in one statement per interval, not one per ping. */
+  @IsInt() @Min(100) presenceFlushMs!: number;
+  /** On SIGTERM, how long in-flight QoS 1 deliveries get to finish before connections close. */
+  @IsInt() @Min(0) shutdownGraceMs!: number;
+}
+
+export class DevicesConfig {
+  /** Keys the HMAC of device secrets and claim codes; shared by provisioning, the broker and the import CLI. */
+  @IsString() @MinLength(32) secretKey!: string;
 }
 
 export class OtpConfig {
@@ -109,6 +140,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => RedisConfig) redis!: RedisConfig;
   @ValidateNested() @Type(() => LogConfig) log!: LogConfig;
   @ValidateNested() @Type(() => MqttConfig) mqtt!: MqttConfig;
+  @ValidateNested() @Type(() => DevicesConfig) devices!: DevicesConfig;
   @ValidateNested() @Type(() => AuthConfig) auth!: AuthConfig;
   @ValidateNested() @Type(() => SmsConfig) sms!: SmsConfig;
   @ValidateNested() @Type(() => OAuthConfig) oauth!: OAuthConfig;

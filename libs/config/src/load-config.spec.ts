@@ -59,6 +59,7 @@ describe('configuration', () => {
         OTP_PEPPER: secret('pepper'),
         MQTT_PROVISIONING_PASSWORD: secret('prov'),
         MQTT_FAULT_FEEDBACK_PASSWORD: secret('faults'),
+        DEVICE_SECRET_KEY: secret('devices'),
         SMS_DRIVER: 'http',
         SMS_HTTP_URL: 'https://sms.example/send',
       },
@@ -77,6 +78,7 @@ describe('configuration', () => {
           OTP_PEPPER: secret('pepper'),
           MQTT_PROVISIONING_PASSWORD: secret('prov'),
           MQTT_FAULT_FEEDBACK_PASSWORD: secret('faults'),
+          DEVICE_SECRET_KEY: secret('devices'),
         },
       }),
     ).toThrow(/sms\.driver/);
