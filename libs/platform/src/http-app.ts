@@ -1,4 +1,5 @@
 import { BadRequestException, ValidationPipe, type DynamicModule, type INestApplication } from '@nestjs/common';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -18,6 +19,8 @@ export interface HttpAppOptions {
   /** The environment variable that sets this port, named when the port is taken. */
   portVariable: string;
   logger: Logger;
+  /** A message consumer (MQTT) served by the same app, started after the HTTP side is ready. */
+  microservice?: CustomTransportStrategy;
 }
 
 export interface RunningHttpApp {
@@ -72,7 +75,9 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('docs', app, document);
+  if (options.microservice) app.connectMicroservice({ strategy: options.microservice }, { inheritAppConfig: true });
   await app.init();
+  if (options.microservice) await app.startAllMicroservices();
   const server = app.getHttpServer() as Server;
   const port = await listenOn(server, options.port, options.host, options.portVariable);
   logger.info({ app: options.name, port }, `${options.name} listening on http://${options.host}:${port}`);

@@ -11,3 +11,4 @@ export { MqttLink, type MqttLinkOptions } from './mqtt-link.js';
 export type { AppContext, RunningApp } from './app-context.js';
 export { runStandalone } from './standalone.js';
 export { startServiceApp, type ServiceAppOptions } from './service-app.js';
+export { ReliableMqttServer } from './reliable-mqtt.server.js';

@@ -3,6 +3,7 @@ import type { MqttAccountConfig } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
 import { startHttpApp } from './http-app.js';
 import { MqttLink } from './mqtt-link.js';
+import { ReliableMqttServer } from './reliable-mqtt.server.js';
 
 export interface ServiceAppOptions {
   name: string;
@@ -11,6 +12,12 @@ export interface ServiceAppOptions {
   portVariable: string;
   /** The service account this app uses to reach the broker. */
   account: MqttAccountConfig;
+  /**
+   * Consume MQTT messages as a Nest microservice (@EventPattern handlers) with
+   * this fixed client id: a persistent session at QoS 1, so what is published
+   * while the service is down is delivered when it returns.
+   */
+  consumerClientId?: string;
   module(mqtt: MqttLink): DynamicModule;
 }
 
@@ -24,8 +31,20 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
     clientId: `${options.account.username}-${process.pid}`,
     logger: logger.child({ app: options.name }),
   });
+  const consumer = options.consumerClientId
+    ? new ReliableMqttServer({
+        url: config.mqtt.url,
+        username: options.account.username,
+        password: options.account.password,
+        clientId: options.consumerClientId,
+        clean: false,
+        reconnectPeriod: 1000,
+        subscribeOptions: { qos: 1 },
+      })
+    : undefined;
   try {
     const http = await startHttpApp(options.module(mqtt), {
+      microservice: consumer,
       name: options.name,
       title: options.title,
       port: options.port,
