@@ -1,10 +1,16 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule, type AppConfig } from '#libs/config';
 import { DatabaseModule, healthChecksProvider } from '#libs/database';
-import { IDENTITY_ENTITIES, IdentityModule } from '#libs/identity';
+import { IdentityModule } from '#libs/identity';
 import { HealthController, MqttLink } from '#libs/platform';
+import { PrivacyModule, RetentionJob } from '#libs/privacy';
 import { AuthController } from './auth.controller.js';
+import { AdminPoliciesController } from './admin-policies.controller.js';
 import { MeController } from './me.controller.js';
+import { MePrivacyController } from './me-privacy.controller.js';
+import { PROVISIONING_ENTITIES } from './privacy-entities.js';
+import { PrivacyController } from './privacy.controller.js';
 
 @Module({})
 export class ProvisioningModule {
@@ -13,13 +19,16 @@ export class ProvisioningModule {
       module: ProvisioningModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot(databaseUrl, IDENTITY_ENTITIES, config.database.logQueries),
+        DatabaseModule.forRoot(databaseUrl, PROVISIONING_ENTITIES, config.database.logQueries),
         IdentityModule,
+        PrivacyModule,
+        ScheduleModule.forRoot(),
       ],
-      controllers: [HealthController, AuthController, MeController],
+      controllers: [HealthController, AuthController, MeController, MePrivacyController, PrivacyController, AdminPoliciesController],
       providers: [
         { provide: MqttLink, useValue: mqtt },
         healthChecksProvider(mqtt.health),
+        RetentionJob,
       ],
     };
   }

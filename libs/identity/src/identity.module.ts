@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '#libs/config';
+import { PrivacyModule } from '#libs/privacy';
 import { Clock } from './clock.js';
 import { JwtAuthGuard, RolesGuard } from './guards.js';
 import { JwtStrategy } from './jwt.strategy.js';
@@ -30,7 +31,7 @@ export class AuthGuardModule {}
 
 /** Sign-in (phone OTP, OAuth), token rotation and profiles, served by provisioning. */
 @Module({
-  imports: [AuthGuardModule],
+  imports: [AuthGuardModule, PrivacyModule],
   providers: [
     Clock,
     TokensService,

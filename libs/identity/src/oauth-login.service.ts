@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig, type OAuthProviderConfig } from '#libs/config';
 import { DomainError } from '#libs/platform';
+import { ConsentService } from '#libs/privacy';
 import { OAuthAccountEntity } from './oauth-account.entity.js';
 import type { LoginResult } from './otp-login.service.js';
 import { TokensService } from './tokens.service.js';
@@ -29,6 +30,7 @@ export class OAuthLoginService {
     private readonly config: AppConfig,
     private readonly tokens: TokensService,
     private readonly users: UsersService,
+    private readonly consents: ConsentService,
   ) {}
 
   async login(providerName: string, code: string): Promise<LoginResult> {
@@ -52,6 +54,7 @@ export class OAuthLoginService {
         await manager.insert(OAuthAccountEntity, { provider, subject: profile.subject, userId: user.id });
       }
       if (user.deletedAt) throw new DomainError('UNAUTHORIZED', 'This account was deleted');
+      await this.consents.acceptService(manager, user.id, 'login');
       const tokens = await this.tokens.startSession(manager, user.id, user.roles, provider);
       return { ...tokens, user: { id: user.id, roles: user.roles }, created };
     });

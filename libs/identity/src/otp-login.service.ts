@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { AppConfig } from '#libs/config';
 import { DomainError } from '#libs/platform';
+import { ConsentService } from '#libs/privacy';
 import { Clock } from './clock.js';
 import { keyedHash, sameHex } from './hashing.js';
 import { OtpChallengeEntity } from './otp-challenge.entity.js';
@@ -34,6 +35,7 @@ export class OtpLoginService {
     private readonly tokens: TokensService,
     private readonly users: UsersService,
     private readonly clock: Clock,
+    private readonly consents: ConsentService,
   ) {}
 
   async requestCode(phone: string, ip: string): Promise<void> {
@@ -107,6 +109,8 @@ export class OtpLoginService {
       }
       await manager.update(OtpChallengeEntity, { id: challenge.id }, { consumedAt: this.clock.now() });
       const { user, created } = await this.users.findOrCreateByPhone(manager, phone);
+      // First login accepts the service purpose under the policy version in force (a no-op afterwards).
+      await this.consents.acceptService(manager, user.id, 'login');
       const tokens = await this.tokens.startSession(manager, user.id, user.roles, 'otp');
       return { kind: 'ok', result: { ...tokens, user: { id: user.id, roles: user.roles }, created } };
     });

@@ -1,0 +1,63 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
+import {
+  AccessLogService,
+  ConsentService,
+  ExportService,
+  SetConsentDto,
+  SetRestrictionDto,
+  type AccessLogEntry,
+  type ConsentView,
+} from '#libs/privacy';
+
+/** The caller's privacy rights: consents, restriction, export, erasure, access log. */
+@ApiTags('me')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard)
+@Controller('v1/me')
+export class MePrivacyController {
+  constructor(
+    private readonly consents: ConsentService,
+    private readonly exports: ExportService,
+    private readonly accessLog: AccessLogService,
+  ) {}
+
+  @Get('consents')
+  @ApiOperation({ summary: 'My consent per purpose' })
+  list(@CurrentUser() user: AuthUser): Promise<ConsentView[]> {
+    return this.consents.list(user.id);
+  }
+
+  @Put('consents/:purpose')
+  @ApiOperation({ summary: 'Grant or withdraw a purpose; a withdrawal erases what was held only for it before answering' })
+  set(@CurrentUser() user: AuthUser, @Param('purpose') purpose: string, @Body() body: SetConsentDto): Promise<ConsentView> {
+    return this.consents.set(user.id, purpose, body.granted);
+  }
+
+  @Post('restriction')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Restrict processing: while true, nothing beyond the service purpose is processed' })
+  restrict(@CurrentUser() user: AuthUser, @Body() body: SetRestrictionDto): Promise<{ restricted: boolean }> {
+    return this.consents.restrict(user.id, body.restricted);
+  }
+
+  @Get('export')
+  @ApiOperation({ summary: 'Everything held about me, as JSON' })
+  export(@CurrentUser() user: AuthUser): Promise<Record<string, unknown>> {
+    return this.exports.export(user.id);
+  }
+
+  @Get('access-log')
+  @ApiOperation({ summary: 'Every read of my data by staff' })
+  accessLogOf(@CurrentUser() user: AuthUser): Promise<AccessLogEntry[]> {
+    return this.accessLog.list(user.id);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Erase my account: personal data deleted or de-identified everywhere, logins ended' })
+  async erase(@CurrentUser() user: AuthUser): Promise<void> {
+    await this.consents.eraseAccount(user.id);
+  }
+}

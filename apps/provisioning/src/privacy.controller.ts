@@ -1,0 +1,15 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { PolicyService, type PolicyOverview } from '#libs/privacy';
+
+@ApiTags('privacy')
+@Controller('v1/privacy')
+export class PrivacyController {
+  constructor(private readonly policies: PolicyService) {}
+
+  @Get('policy')
+  @ApiOperation({ summary: 'The privacy policy version in force and the announced upcoming ones' })
+  policy(): Promise<PolicyOverview> {
+    return this.policies.overview();
+  }
+}

@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '#libs/platform';
+import { ConsentLedger } from './consent-ledger.js';
+import { LawfulBasis } from './lawful-basis.js';
+import { PersonalDataEraser } from './personal-data-eraser.js';
+import { PolicyService } from './policy.service.js';
+import { isPurpose, PURPOSES, type Purpose } from './purposes.js';
+import { inTransaction, lockSubject } from './transaction.js';
+
+export interface ConsentView {
+  purpose: Purpose;
+  granted: boolean;
+  /** null when the person never decided (not granted). */
+  policyVersion: string | null;
+  at: string | null;
+}
+
+/**
+ * The person's consent decisions and restriction. Every change is a ledger
+ * event and takes effect on data already held before the call returns.
+ */
+@Injectable()
+export class ConsentService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly ledger: ConsentLedger,
+    private readonly basis: LawfulBasis,
+    private readonly eraser: PersonalDataEraser,
+    private readonly policies: PolicyService,
+  ) {}
+
+  async list(subjectId: string): Promise<ConsentView[]> {
+    const state = new Map((await this.ledger.currentState(subjectId)).map((entry) => [entry.purpose, entry]));
+    return PURPOSES.map((purpose) => {
+      const entry = state.get(purpose);
+      return { purpose, granted: entry?.granted ?? false, policyVersion: entry?.policyVersion ?? null, at: entry?.at.toISOString() ?? null };
+    });
+  }
+
+  /** PUT /v1/me/consents/:purpose. Withdrawing erases what was held only under that purpose, in every context. */
+  async set(subjectId: string, purposeId: string, granted: boolean, channel = 'app'): Promise<ConsentView> {
+    if (!isPurpose(purposeId)) throw new DomainError('NOT_FOUND', `Unknown purpose "${purposeId}"; the purposes are ${PURPOSES.join(', ')}`);
+    const purpose = purposeId;
+    if (purpose === 'service' && !granted) {
+      throw new DomainError(
+        'CONFLICT',
+        'The service purpose cannot be withdrawn on its own: it is what the account is. To end it, delete the account with DELETE /v1/me.',
+      );
+    }
+    await this.dataSource.transaction(async (manager) => {
+      await lockSubject(manager, subjectId, 'exclusive');
+      const version = await this.policies.versionInForce(manager);
+      const current = (await this.ledger.currentState(subjectId, manager)).find((entry) => entry.purpose === purpose);
+      if (!current || current.granted !== granted || current.policyVersion !== version) {
+        await this.ledger.append(manager, { subjectId, purpose, granted, policyVersion: version, channel });
+      }
+      await this.eraser.eraseDead(manager, subjectId, await this.basis.livePurposes(subjectId, manager));
+    });
+    return (await this.list(subjectId)).find((entry) => entry.purpose === purpose)!;
+  }
+
+  /**
+   * Records acceptance of `service` under the version in force, unless the
+   * person already accepted it: call it where an account starts being used
+   * (first login, a staff account created by an admin), in that transaction.
+   */
+  async acceptService(manager: EntityManager | undefined, subjectId: string, channel: string): Promise<void> {
+    await inTransaction(this.dataSource, manager, async (tx) => {
+      await lockSubject(tx, subjectId, 'exclusive');
+      const current = (await this.ledger.currentState(subjectId, tx)).find((entry) => entry.purpose === 'service');
+      if (current?.granted) return;
+      await this.ledger.append(tx, { subjectId, purpose: 'service', granted: true, policyVersion: await this.policies.versionInForce(tx), channel });
+    });
+  }
+
+  async restriction(subjectId: string): Promise<{ restricted: boolean }> {
+    return { restricted: await this.basis.isRestricted(subjectId) };
+  }
+
+  /**
+   * POST /v1/me/restriction. While restricted only `service` is live: data
+   * held under any other purpose is erased now (storing is processing too),
+   * and later writes of it are dropped. Lifting the restriction does not
+   * bring erased data back; consents stay as they were in the ledger.
+   */
+  async restrict(subjectId: string, restricted: boolean): Promise<{ restricted: boolean }> {
+    await this.dataSource.transaction(async (manager) => {
+      await lockSubject(manager, subjectId, 'exclusive');
+      await manager.query(
+        `INSERT INTO processing_restrictions (subject_id, restricted, changed_at) VALUES ($1, $2, now())
+         ON CONFLICT (subject_id) DO UPDATE SET restricted = EXCLUDED.restricted, changed_at = EXCLUDED.changed_at`,
+        [subjectId, restricted],
+      );
+      await this.eraser.eraseDead(manager, subjectId, await this.basis.livePurposes(subjectId, manager));
+    });
+    return { restricted };
+  }
+
+  /**
+   * DELETE /v1/me. The ledger records the end of every granted purpose
+   * (channel `account_erasure`), erasure hooks run (identity revokes tokens
+   * and marks the account deleted; devices unbind), then every tagged column
+   * of the person is nulled. The access log and restriction go too.
+   */
+  async eraseAccount(subjectId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await lockSubject(manager, subjectId, 'exclusive');
+      const version = await this.policies.versionInForce(manager);
+      const state = await this.ledger.currentState(subjectId, manager);
+      const granted = state.filter((entry) => entry.granted).sort((a, b) => (a.purpose === 'service' ? 1 : b.purpose === 'service' ? -1 : 0));
+      for (const entry of granted) {
+        await this.ledger.append(manager, { subjectId, purpose: entry.purpose, granted: false, policyVersion: version, channel: 'account_erasure' });
+      }
+      await this.eraser.eraseDead(manager, subjectId, new Set(), true);
+      await manager.query('DELETE FROM access_log WHERE subject_id = $1', [subjectId]);
+      await manager.query('DELETE FROM processing_restrictions WHERE subject_id = $1', [subjectId]);
+    });
+  }
+}

@@ -1,0 +1,65 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Cron, CronExpression } from '@nestjs/schedule';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { PrivacyCatalog } from './catalog.js';
+import { q } from './personal-data-eraser.js';
+
+export interface RetentionResult {
+  table: string;
+  column: string;
+  reason: 'period' | 'no-live-purpose';
+  erased: number;
+}
+
+/**
+ * Applies each category's period: a value whose `retainFrom` timestamp is
+ * older than the period is set to NULL (e.g. pairing network info 24 hours
+ * after the pairing ended). Then a sweep nulls any tagged value whose subject
+ * has no live purpose for it (privacy_is_live in SQL), a backstop for data
+ * written outside the writer or before a tag existed.
+ */
+@Injectable()
+export class RetentionService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly catalog: PrivacyCatalog,
+  ) {}
+
+  async apply(now = new Date()): Promise<RetentionResult[]> {
+    const results: RetentionResult[] = [];
+    for (const table of this.catalog.tables) {
+      for (const column of table.columns) {
+        const retention = this.catalog.config.categories[column.category].retention;
+        if (retention.kind === 'period' && column.retainFrom) {
+          const cutoff = new Date(now.getTime() - retention.hours * 3600_000);
+          const [, erased] = (await this.dataSource.query(
+            `UPDATE ${q(table.table)} SET ${q(column.column)} = NULL WHERE ${q(column.column)} IS NOT NULL AND ${q(column.retainFrom.column)} < $1`,
+            [cutoff],
+          )) as [unknown, number];
+          results.push({ table: table.table, column: column.column, reason: 'period', erased });
+        }
+        const live = column.purposes.map((purpose) => `privacy_is_live(${q(table.subject.column)}, '${purpose}')`).join(' OR ');
+        const [, swept] = (await this.dataSource.query(
+          `UPDATE ${q(table.table)} SET ${q(column.column)} = NULL WHERE ${q(column.column)} IS NOT NULL AND NOT (${live})`,
+        )) as [unknown, number];
+        results.push({ table: table.table, column: column.column, reason: 'no-live-purpose', erased: swept });
+      }
+    }
+    return results;
+  }
+}
+
+/** The hourly run inside provisioning (`npm run privacy:retention` does the same once). */
+@Injectable()
+export class RetentionJob {
+  private readonly logger = new Logger('RetentionJob');
+  constructor(private readonly retention: RetentionService) {}
+
+  @Cron(CronExpression.EVERY_HOUR, { name: 'privacy-retention' })
+  async run(): Promise<void> {
+    const results = await this.retention.apply();
+    const erased = results.reduce((sum, result) => sum + result.erased, 0);
+    this.logger.log(`retention applied: ${erased} value(s) erased`);
+  }
+}

@@ -1,0 +1,17 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+/** Runs fn in the caller's transaction when it has one, else in a new one. */
+export function inTransaction<T>(dataSource: DataSource, manager: EntityManager | undefined, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+  if (manager?.queryRunner?.isTransactionActive) return fn(manager);
+  return dataSource.transaction(fn);
+}
+
+/**
+ * Consent changes take a subject's lock exclusively, personal-data writes
+ * share it: a write can never slip in between a withdrawal's check and its
+ * erasure. Held until the transaction ends.
+ */
+export async function lockSubject(manager: EntityManager, subjectId: string, mode: 'exclusive' | 'shared'): Promise<void> {
+  const fn = mode === 'exclusive' ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared';
+  await manager.query(`SELECT ${fn}(hashtext($1))`, [`privacy-subject:${subjectId}`]);
+}
