@@ -1,17 +1,22 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
 import { ConfigModule, type AppConfig } from '#libs/config';
-import { DatabaseModule, healthChecksProvider } from '#libs/database';
-import { HealthController, type HealthCheck } from '#libs/platform';
+import { databaseHealthCheck } from '#libs/database';
+import { HEALTH_CHECKS, HealthController, type HealthCheck } from '#libs/platform';
+import { BrokerMetrics } from './broker-metrics.js';
+import { MetricsController } from './metrics.controller.js';
 
+/** The broker's HTTP side: /health (database + MQTT listener) and /metrics. It shares the broker's database pool. */
 @Module({})
 export class BrokerHttpModule {
-  static forRoot(config: AppConfig, databaseUrl: string, mqttListener: HealthCheck): DynamicModule {
+  static forRoot(config: AppConfig, dataSource: DataSource, mqttListener: HealthCheck, metrics: BrokerMetrics): DynamicModule {
     return {
       module: BrokerHttpModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(databaseUrl, [], config.database.logQueries)],
-      controllers: [HealthController],
+      imports: [ConfigModule.forRoot(config)],
+      controllers: [HealthController, MetricsController],
       providers: [
-        healthChecksProvider(mqttListener),
+        { provide: HEALTH_CHECKS, useValue: [databaseHealthCheck(dataSource), mqttListener] },
+        { provide: BrokerMetrics, useValue: metrics },
       ],
     };
   }

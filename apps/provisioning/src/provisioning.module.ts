@@ -3,9 +3,11 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { ConfigModule, type AppConfig } from '#libs/config';
 import { DatabaseModule, healthChecksProvider } from '#libs/database';
 import { IdentityModule } from '#libs/identity';
+import { CredentialChangeNotifier, DevicesModule, MqttCredentialChangeNotifier } from '#libs/devices';
 import { HealthController, MqttLink } from '#libs/platform';
 import { PrivacyModule, RetentionJob } from '#libs/privacy';
 import { AuthController } from './auth.controller.js';
+import { AdminDevicesController } from './admin-devices.controller.js';
 import { AdminPoliciesController } from './admin-policies.controller.js';
 import { MeController } from './me.controller.js';
 import { MePrivacyController } from './me-privacy.controller.js';
@@ -21,10 +23,11 @@ export class ProvisioningModule {
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot(databaseUrl, PROVISIONING_ENTITIES, config.database.logQueries),
         IdentityModule,
+        DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: new MqttCredentialChangeNotifier(mqtt) }),
         PrivacyModule,
         ScheduleModule.forRoot(),
       ],
-      controllers: [HealthController, AuthController, MeController, MePrivacyController, PrivacyController, AdminPoliciesController],
+      controllers: [HealthController, AuthController, MeController, MePrivacyController, PrivacyController, AdminPoliciesController, AdminDevicesController],
       providers: [
         { provide: MqttLink, useValue: mqtt },
         healthChecksProvider(mqtt.health),
