@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { Readable } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
 import { Redis } from 'ioredis';
@@ -332,6 +333,12 @@ async function scaleOutOptions(redisUrl: string, log: Logger): Promise<ScaleOut>
   const conn = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
   conn.on('error', (error) => log.warn({ err: error }, 'Redis persistence error'));
   const persistence = new RedisPersistence({ conn });
+  // Aedes 1.2 pipes the retained-message source, while this persistence hands back an async generator: adapt it.
+  const retainedSource = persistence.createRetainedStreamCombi.bind(persistence);
+  persistence.createRetainedStreamCombi = (patterns) => {
+    const source = retainedSource(patterns);
+    return 'pipe' in source ? source : Readable.from(source);
+  };
   let destroyed = false;
   return {
     options: { mq, persistence },

@@ -17,5 +17,6 @@ declare module 'aedes-persistence-redis/asyncPersistence.js' {
     constructor(options: { conn?: unknown; [option: string]: unknown });
     setup(broker: unknown): Promise<void>;
     destroy(): Promise<void>;
+    createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown> | NodeJS.ReadableStream;
   }
 }
