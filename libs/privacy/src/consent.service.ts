@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '#libs/platform';
-import { ConsentLedger } from './consent-ledger.js';
+import { ConsentLedger, type ConsentState } from './consent-ledger.js';
 import { LawfulBasis } from './lawful-basis.js';
 import { PersonalDataEraser } from './personal-data-eraser.js';
 import { PolicyService } from './policy.service.js';
@@ -43,16 +43,18 @@ export class ConsentService {
   async set(subjectId: string, purposeId: string, granted: boolean, channel = 'app'): Promise<ConsentView> {
     if (!isPurpose(purposeId)) throw new DomainError('NOT_FOUND', `Unknown purpose "${purposeId}"; the purposes are ${PURPOSES.join(', ')}`);
     const purpose = purposeId;
-    if (purpose === 'service' && !granted) {
-      throw new DomainError(
-        'CONFLICT',
-        'The service purpose cannot be withdrawn on its own: it is what the account is. To end it, delete the account with DELETE /v1/me.',
-      );
-    }
     await this.dataSource.transaction(async (manager) => {
       await lockSubject(manager, subjectId, 'exclusive');
+      const state = await this.ledger.currentState(subjectId, manager);
+      refuseErased(state);
+      if (purpose === 'service' && !granted) {
+        throw new DomainError(
+          'CONFLICT',
+          'The service purpose cannot be withdrawn on its own: it is what the account is. To end it, delete the account with DELETE /v1/me.',
+        );
+      }
       const version = await this.policies.versionInForce(manager);
-      const current = (await this.ledger.currentState(subjectId, manager)).find((entry) => entry.purpose === purpose);
+      const current = state.find((entry) => entry.purpose === purpose);
       if (!current || current.granted !== granted || current.policyVersion !== version) {
         await this.ledger.append(manager, { subjectId, purpose, granted, policyVersion: version, channel });
       }
@@ -69,8 +71,9 @@ export class ConsentService {
   async acceptService(manager: EntityManager | undefined, subjectId: string, channel: string): Promise<void> {
     await inTransaction(this.dataSource, manager, async (tx) => {
       await lockSubject(tx, subjectId, 'exclusive');
-      const current = (await this.ledger.currentState(subjectId, tx)).find((entry) => entry.purpose === 'service');
-      if (current?.granted) return;
+      const state = await this.ledger.currentState(subjectId, tx);
+      refuseErased(state);
+      if (state.find((entry) => entry.purpose === 'service')?.granted) return;
       await this.ledger.append(tx, { subjectId, purpose: 'service', granted: true, policyVersion: await this.policies.versionInForce(tx), channel });
     });
   }
@@ -88,6 +91,7 @@ export class ConsentService {
   async restrict(subjectId: string, restricted: boolean): Promise<{ restricted: boolean }> {
     await this.dataSource.transaction(async (manager) => {
       await lockSubject(manager, subjectId, 'exclusive');
+      refuseErased(await this.ledger.currentState(subjectId, manager));
       await manager.query(
         `INSERT INTO processing_restrictions (subject_id, restricted, changed_at) VALUES ($1, $2, now())
          ON CONFLICT (subject_id) DO UPDATE SET restricted = EXCLUDED.restricted, changed_at = EXCLUDED.changed_at`,
@@ -107,8 +111,9 @@ export class ConsentService {
   async eraseAccount(subjectId: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await lockSubject(manager, subjectId, 'exclusive');
-      const version = await this.policies.versionInForce(manager);
       const state = await this.ledger.currentState(subjectId, manager);
+      refuseErased(state);
+      const version = await this.policies.versionInForce(manager);
       const granted = state.filter((entry) => entry.granted).sort((a, b) => (a.purpose === 'service' ? 1 : b.purpose === 'service' ? -1 : 0));
       for (const entry of granted) {
         await this.ledger.append(manager, { subjectId, purpose: entry.purpose, granted: false, policyVersion: version, channel: 'account_erasure' });
@@ -117,5 +122,12 @@ export class ConsentService {
       await manager.query('DELETE FROM access_log WHERE subject_id = $1', [subjectId]);
       await manager.query('DELETE FROM processing_restrictions WHERE subject_id = $1', [subjectId]);
     });
+  }
+}
+
+/** `service` ends only with the account, so a recorded end of it means the account was erased: nothing may start again. */
+function refuseErased(state: ConsentState[]): void {
+  if (state.some((entry) => entry.purpose === 'service' && !entry.granted)) {
+    throw new DomainError('NOT_FOUND', 'This account was erased');
   }
 }
