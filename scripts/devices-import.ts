@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { DataSource } from 'typeorm';
+import { ConfigError, loadConfig } from '#libs/config';
+import { dataSourceOptions } from '#libs/database';
+import { CredentialHasher, DeviceRegistry, parseDevicesCsv, validateDeviceRows, type IssuedDevice } from '#libs/devices';
+import { DomainError } from '#libs/platform';
+
+// `npm run devices:import -- devices.csv --out labels.csv`: registers a factory batch straight into the
+// database (DATABASE_URL) and writes each new device's secret and QR payload to the labels file, the only
+// copy there will ever be. SNs already registered are listed on stderr and left untouched.
+
+const usage = 'usage: npm run devices:import -- <devices.csv> --out <labels.csv>';
+const args = process.argv.slice(2);
+const outIndex = args.indexOf('--out');
+const input = args.find((arg, index) => !arg.startsWith('--') && index !== outIndex + 1);
+const output = outIndex >= 0 ? args[outIndex + 1] : undefined;
+if (!input || !output) fail(usage);
+
+let config;
+try {
+  config = loadConfig();
+} catch (error) {
+  fail(error instanceof ConfigError ? error.message : String(error));
+}
+if (!config.database.url) fail('DATABASE_URL is not set: the import writes to the database the backend uses.');
+
+const started = Date.now();
+let rows;
+try {
+  rows = validateDeviceRows(parseDevicesCsv(await readFile(input, 'utf8')), 'csv');
+} catch (error) {
+  fail(error instanceof DomainError ? error.message : `cannot read ${input}: ${String(error)}`);
+}
+
+const dataSource = await new DataSource(dataSourceOptions(config.database.url)).initialize();
+const labels = createWriteStream(output, { mode: 0o600 });
+labels.write('sn,mac,model,deviceSecret,qr\n');
+const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), {
+  notify: async () => undefined, // new devices have no cached credentials anywhere
+});
+const progress = progressBar(rows.length);
+try {
+  const result = await registry.register(rows, {
+    chunkSize: 2000,
+    onChunk: async (done, total, issued) => {
+      await writeLabels(issued);
+      progress(done, total);
+    },
+  });
+  await new Promise<void>((resolve, reject) => labels.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  process.stderr.write(`\nregistered ${result.issued.length} device(s) in ${seconds}s; labels in ${output}\n`);
+  if (result.alreadyRegistered.length) {
+    process.stderr.write(`${result.alreadyRegistered.length} SN(s) already registered, left unchanged: ${preview(result.alreadyRegistered)}\n`);
+  }
+  if (result.duplicatesInBatch.length) {
+    process.stderr.write(`${result.duplicatesInBatch.length} SN(s) repeated in the file, first occurrence used: ${preview(result.duplicatesInBatch)}\n`);
+  }
+} finally {
+  await dataSource.destroy();
+}
+
+function writeLabels(issued: IssuedDevice[]): Promise<void> {
+  const text = issued.map((device) => [device.sn, device.mac, csvField(device.model), device.deviceSecret, device.qr].join(',')).join('\n');
+  if (!text) return Promise.resolve();
+  return new Promise((resolve) => (labels.write(`${text}\n`) ? resolve() : labels.once('drain', () => resolve())));
+}
+
+function csvField(value: string): string {
+  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function preview(sns: string[]): string {
+  return sns.slice(0, 10).join(', ') + (sns.length > 10 ? `, … (${sns.length - 10} more)` : '');
+}
+
+/** A one-line bar on stderr, redrawn at most ten times a second (and once at the end). */
+function progressBar(total: number): (done: number, all: number) => void {
+  let last = 0;
+  return (done, all) => {
+    const now = Date.now();
+    if (done < all && now - last < 100) return;
+    last = now;
+    const width = 30;
+    const filled = Math.round((done / Math.max(all, 1)) * width);
+    const rate = Math.round(done / Math.max((now - started) / 1000, 0.001));
+    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} (${rate}/s)`);
+  };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
