@@ -81,12 +81,14 @@ export class PersonalDataTagError extends Error {
 /**
  * Every tagged table known to this process, resolved through TypeORM's
  * decorator metadata (no database needed, so CLIs can print the datamap).
- * A table appears here as soon as its entity module has been imported.
+ * A table appears here as soon as its entity module has been imported;
+ * `only` limits the answer to some entities.
  */
-export function taggedTables(): TaggedTable[] {
+export function taggedTables(only?: readonly EntityClass[]): TaggedTable[] {
   const storage = getMetadataArgsStorage();
   const byEntity = new Map<EntityClass, TaggedTable>();
   for (const tag of tags) {
+    if (only && !only.includes(tag.entity)) continue;
     const tableArgs = storage.tables.find((table) => table.target === tag.entity);
     const entityName = (tag.entity as { name?: string }).name ?? 'entity';
     if (!tableArgs?.name) throw new PersonalDataTagError(`@PersonalData on ${entityName}.${tag.property}: the class needs @Entity('<table name>')`);
