@@ -7,13 +7,14 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, type DataSour
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { ConfigModule, loadConfig } from '#libs/config';
 import { DatabaseModule, runMigrations } from '#libs/database';
-import { IdentityModule, OtpLoginService, SmsSender, UsersService } from '#libs/identity';
+import { IdentityModule, OtpLoginService, SmsSender, UserEntity, UsersService } from '#libs/identity';
 import { DomainError } from '#libs/platform';
 import {
   ConsentService,
   DataSubject,
   LawfulBasis,
   PersonalData,
+  PersonalDataBypassError,
   PersonalDataWriter,
   PrivacyCatalog,
   PrivacyModule,
@@ -321,6 +322,17 @@ describe('proof: no personal value outlives its purposes', () => {
 
   it('the registry covers the test table and users', () => {
     expect(world.catalog.tables.map((table) => table.table)).toEqual(expect.arrayContaining(['users', 'proof_notes']));
+  });
+
+  it('refuses a tagged value written around the writer', async () => {
+    await signUpStep.apply(world);
+    const subject = world.run[world.run.length - 1];
+    await expect(world.dataSource.getRepository(ProofNoteEntity).insert({ subjectId: subject, contact: '+8613800000000' })).rejects.toThrow(
+      'proof_notes.contact is personal data: write it with PersonalDataWriter',
+    );
+    await expect(world.dataSource.manager.update(UserEntity, { id: subject }, { name: 'Li Lei' })).rejects.toBeInstanceOf(PersonalDataBypassError);
+    // Untagged columns and nulls are not personal writes.
+    await world.dataSource.getRepository(ProofNoteEntity).insert({ subjectId: subject, contact: null });
   });
 
   it('erases pairing network info 24 hours after the pairing ends, not before, and keeps the rest', async () => {

@@ -65,14 +65,9 @@ export class UsersService implements OnModuleInit {
 
   /** Finds the account of a phone or creates it; phones in ADMIN_PHONES get `admin`. Safe under concurrent logins. */
   async findOrCreateByPhone(manager: EntityManager, phone: string): Promise<{ user: UserEntity; created: boolean }> {
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(UserEntity)
-      .values({ phone })
-      .orIgnore()
-      .returning('id')
-      .execute();
+    const inserted = await this.writer.creatingSubject(() =>
+      manager.createQueryBuilder().insert().into(UserEntity).values({ phone }).orIgnore().returning('id').execute(),
+    );
     const created = inserted.raw.length > 0;
     const user = await manager.findOneByOrFail(UserEntity, { phone });
     if (user.deletedAt) throw new DomainError('UNAUTHORIZED', 'This account was deleted');

@@ -13,7 +13,8 @@
 //    rights erases your table too; then `npm run privacy:datamap -- --write`.
 // 2. Write personal rows only through PersonalDataWriter.insert/update(entity,
 //    subjectId, ...): fields without a live purpose are stored as null and
-//    `dropped` tells you which (e.g. to answer `deidentified`).
+//    `dropped` tells you which (e.g. to answer `deidentified`). A TypeORM
+//    write of a tagged value outside the writer throws PersonalDataBypassError.
 //    LawfulBasis.livePurposes(subjectId) answers "may I process this now?".
 // 3. Withdrawal, restriction, retention and account erasure null your tagged
 //    columns by themselves. For more than NULL (unbind devices, cut a time to
@@ -31,6 +32,7 @@ export { ConsentLedger, eventHash, GENESIS_HASH, type ConsentEvent, type Consent
 export { LawfulBasis, livePurposesFrom } from './lawful-basis.js';
 export { PersonalDataEraser } from './personal-data-eraser.js';
 export { PersonalDataWriter, type WriteOutcome, type EntityType } from './personal-data-writer.js';
+export { PersonalDataGuard, PersonalDataBypassError } from './personal-data-guard.js';
 export { PolicyService, POLICY_NOTICE_DAYS, type PolicyOverview, type PolicyVersionView } from './policy.service.js';
 export { ConsentService, type ConsentView } from './consent.service.js';
 export { AccessLogService, type AccessRecord, type AccessLogEntry } from './access-log.service.js';

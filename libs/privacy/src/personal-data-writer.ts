@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, FindOptionsWhere, ObjectLiteral } from 'typeorm';
 import { PrivacyCatalog } from './catalog.js';
 import { LawfulBasis } from './lawful-basis.js';
+import { personalWriteScope } from './personal-data-guard.js';
 import type { Purpose } from './purposes.js';
 import { inTransaction, lockSubject } from './transaction.js';
 
@@ -58,7 +59,7 @@ export class PersonalDataWriter {
     return inTransaction(this.dataSource, manager, async (tx) => {
       await lockSubject(tx, subjectId, 'shared');
       const outcome = await this.permitted(tx, entity, subjectId, { ...values, [this.tableOf(entity).subject.property]: subjectId });
-      await tx.insert(entity, outcome.values as Parameters<EntityManager['insert']>[1]);
+      await personalWriteScope.run({ kind: 'writer' }, () => tx.insert(entity, outcome.values as Parameters<EntityManager['insert']>[1]));
       return outcome;
     });
   }
@@ -76,9 +77,18 @@ export class PersonalDataWriter {
       const outcome = await this.permitted(tx, entity, subjectId, values);
       const scoped = { ...where, [this.tableOf(entity).subject.property]: subjectId } as FindOptionsWhere<E>;
       if (Object.keys(outcome.values).length === 0) return { ...outcome, affected: 0 };
-      const result = await tx.update(entity, scoped, outcome.values as Parameters<EntityManager['update']>[2]);
+      const result = await personalWriteScope.run({ kind: 'writer' }, () => tx.update(entity, scoped, outcome.values as Parameters<EntityManager['update']>[2]));
       return { ...outcome, affected: result.affected ?? 0 };
     });
+  }
+
+  /**
+   * Runs the insert that creates an account row (the entity whose
+   * @DataSubject is its primary key). Creating it is what starts the
+   * `service` contract, so its `service` values pass; nothing else does.
+   */
+  creatingSubject<T>(insert: () => Promise<T>): Promise<T> {
+    return personalWriteScope.run({ kind: 'creating-subject' }, insert);
   }
 
   private tableOf(entity: EntityType<unknown>) {
