@@ -10,6 +10,8 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps apps
 COPY libs libs
 COPY scripts scripts
+# The service console (built into dist/console, served by fault-feedback at /console).
+COPY console console
 RUN npm run build \
  # Containers use DATABASE_URL; the embedded PostgreSQL binaries (optional dependencies) stay out.
  && npm prune --omit=dev --omit=optional

@@ -51,7 +51,12 @@ export async function startBackend(config: AppConfig, logger: Logger): Promise<R
     } as unknown as Record<string, unknown>);
     const provisioning = await startProvisioning({ config: serviceConfig, databaseUrl, logger });
     started.push(provisioning);
-    const faultFeedback = await startFaultFeedback({ config: serviceConfig, databaseUrl, logger });
+    // The console served by fault-feedback sends browsers to the provisioning port actually bound.
+    const faultsConfig = validateConfig({
+      ...structuredClone(serviceConfig),
+      ports: { ...serviceConfig.ports, provisioningHttp: provisioning.ports.http },
+    } as unknown as Record<string, unknown>);
+    const faultFeedback = await startFaultFeedback({ config: faultsConfig, databaseUrl, logger });
     started.push(faultFeedback);
     return { config: serviceConfig, databaseUrl, broker, provisioning, faultFeedback, stop: stopAll };
   } catch (error) {

@@ -3,6 +3,7 @@ import { ConfigModule, type AppConfig } from '#libs/config';
 import { DatabaseModule, healthChecksProvider } from '#libs/database';
 import { IDENTITY_ENTITIES, IdentityModule } from '#libs/identity';
 import { HealthController, MqttLink } from '#libs/platform';
+import { ConsoleController } from './console.controller.js';
 import { TechniciansController } from './technicians.controller.js';
 
 @Module({})
@@ -15,7 +16,7 @@ export class FaultFeedbackModule {
         DatabaseModule.forRoot(databaseUrl, IDENTITY_ENTITIES, config.database.logQueries),
         IdentityModule,
       ],
-      controllers: [HealthController, TechniciansController],
+      controllers: [HealthController, TechniciansController, ConsoleController],
       providers: [
         { provide: MqttLink, useValue: mqtt },
         healthChecksProvider(mqtt.health),

@@ -130,6 +130,18 @@ export class OAuthConfig {
   @ValidateNested() @Type(() => OAuthProviderConfig) qq!: OAuthProviderConfig;
 }
 
+/** Browsers on other origins that may call the HTTP APIs; pages from the API's own host name (the console) always may. */
+export class CorsConfig {
+  @IsArray() @Matches(/^https?:\/\/[^/]+$/, { each: true, message: '$property must list origins like https://console.example.com' })
+  origins!: string[];
+}
+
+/** The service console that fault-feedback serves at /console. */
+export class ConsoleConfig {
+  /** Where browsers reach provisioning for sign-in; empty = the console's own host name on ports.provisioningHttp. */
+  @Matches(/^(|https?:\/\/.+)$/, { message: '$property must be empty or an http(s) URL' }) provisioningUrl!: string;
+}
+
 /** The one typed configuration object every app, CLI and test reads. */
 export class AppConfig {
   @IsIn(['development', 'test', 'production']) env!: 'development' | 'test' | 'production';
@@ -144,4 +156,6 @@ export class AppConfig {
   @ValidateNested() @Type(() => AuthConfig) auth!: AuthConfig;
   @ValidateNested() @Type(() => SmsConfig) sms!: SmsConfig;
   @ValidateNested() @Type(() => OAuthConfig) oauth!: OAuthConfig;
+  @ValidateNested() @Type(() => CorsConfig) cors!: CorsConfig;
+  @ValidateNested() @Type(() => ConsoleConfig) console!: ConsoleConfig;
 }

@@ -42,6 +42,8 @@ export const ENV_VARIABLES: ReadonlyArray<{ env: string; key: string; kind: EnvK
   { env: 'OAUTH_QQ_CLIENT_SECRET', key: 'oauth.qq.clientSecret', kind: 'string' },
   { env: 'OAUTH_QQ_TOKEN_URL', key: 'oauth.qq.tokenUrl', kind: 'string' },
   { env: 'OAUTH_QQ_PROFILE_URL', key: 'oauth.qq.profileUrl', kind: 'string' },
+  { env: 'CORS_ORIGINS', key: 'cors.origins', kind: 'list' },
+  { env: 'CONSOLE_PROVISIONING_URL', key: 'console.provisioningUrl', kind: 'string' },
 ];
 
 /** Development secrets carry this prefix; production refuses them. */

@@ -21,6 +21,8 @@ export interface HttpAppOptions {
   logger: Logger;
   /** A message consumer (MQTT) served by the same app, started after the HTTP side is ready. */
   microservice?: CustomTransportStrategy;
+  /** Set to answer browsers (CORS): pages from the API's own host name, e.g. the console, plus these origins. */
+  corsOrigins?: string[];
 }
 
 export interface RunningHttpApp {
@@ -68,6 +70,7 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
       },
     }),
   );
+  if (options.corsOrigins) app.enableCors(corsFor(options.corsOrigins));
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ContractErrorFilter(logger.child({ app: options.name })));
   const document = SwaggerModule.createDocument(
@@ -82,4 +85,24 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   const port = await listenOn(server, options.port, options.host, options.portVariable);
   logger.info({ app: options.name, port }, `${options.name} listening on http://${options.host}:${port}`);
   return { app, port, close: () => app.close() };
+}
+
+/**
+ * The console on fault-feedback's port signs in on provisioning's port: same
+ * host name, other origin. Bearer tokens, no cookies, so no credentials mode.
+ */
+export function corsFor(extraOrigins: string[]) {
+  return (req: { headers: Record<string, string | string[] | undefined> }, callback: (error: Error | null, options: { origin: boolean; maxAge: number }) => void) => {
+    callback(null, { origin: isAllowedOrigin(req.headers.origin, req.headers.host, extraOrigins), maxAge: 600 });
+  };
+}
+
+export function isAllowedOrigin(origin: unknown, host: unknown, extraOrigins: string[]): boolean {
+  if (typeof origin !== 'string' || typeof host !== 'string') return false;
+  if (extraOrigins.includes(origin)) return true;
+  try {
+    return new URL(origin).hostname === new URL(`http://${host}`).hostname;
+  } catch {
+    return false;
+  }
 }

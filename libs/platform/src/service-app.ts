@@ -51,6 +51,7 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
       host: config.host,
       portVariable: options.portVariable,
       logger,
+      corsOrigins: config.cors.origins,
     });
     return {
       name: options.name,
