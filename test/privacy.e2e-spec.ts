@@ -177,6 +177,24 @@ describe('privacy rights over HTTP (provisioning)', () => {
     expect(profile.body).toMatchObject({ phone: user.phone, name: null, location: null });
   });
 
+  it('privacy:retention applies the periods and sweeps values that have no live purpose', async () => {
+    const cli = 'dist/scripts/privacy-retention.js';
+    expect(existsSync(cli)).toBe(true);
+    // A row written around the writer with raw SQL, by someone who never accepted the service: the sweep must clear it.
+    const stray = await db.query(`INSERT INTO users (phone, name) VALUES ($1, 'Stray') RETURNING id`, [newPhone()]);
+    const kept = await signIn(backend);
+    await call('PATCH', `${url}/v1/me`, { token: kept.accessToken, body: { name: 'Kept' } });
+    const run = spawnSync(process.execPath, [cli], { env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: backend.databaseUrl }, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/users\.phone: 1 value\(s\) erased \(no-live-purpose\)/);
+    expect(run.stdout).toMatch(/Retention applied to \d+ tagged column\(s\)/);
+    const rows = await db.query('SELECT id, phone, name FROM users WHERE id = ANY($1)', [[stray.rows[0].id, kept.userId]]);
+    const byId = Object.fromEntries(rows.rows.map((row) => [row.id, row]));
+    expect(byId[stray.rows[0].id]).toMatchObject({ phone: null, name: null });
+    expect(byId[kept.userId]).toMatchObject({ phone: kept.phone, name: 'Kept' });
+  });
+
   it('privacy:verify-ledger passes on an intact ledger, then names an edited row and exits non-zero', async () => {
     const cli = 'dist/scripts/privacy-verify-ledger.js';
     expect(existsSync(cli)).toBe(true); // npm test builds before running the suites
