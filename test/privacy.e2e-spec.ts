@@ -217,5 +217,17 @@ describe('privacy rights over HTTP (provisioning)', () => {
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toContain(`consent_events id=${id}`);
     expect(tampered.stdout).toMatch(/hash does not match/);
+
+    // A deleted event is named too: the last one through the cached state, an earlier one through the chain.
+    const other = await signIn(backend);
+    await setConsent(backend, other, 'marketing', true);
+    await setConsent(backend, other, 'product_improvement', true);
+    await db.query('ALTER TABLE consent_events DISABLE TRIGGER consent_events_no_change');
+    await db.query(`DELETE FROM consent_events WHERE subject_id = $1 AND purpose = 'marketing'`, [other.userId]);
+    await db.query('ALTER TABLE consent_events ENABLE TRIGGER consent_events_no_change');
+    const deleted = run();
+    expect(deleted.status).toBe(1);
+    expect(deleted.stdout).toContain(`consent_state (subject ${other.userId}, purpose marketing): no event in the ledger supports this state`);
+    expect(deleted.stdout).toMatch(new RegExp(`subject ${other.userId}, seq 3\\): expected seq 2`));
   });
 });
