@@ -9,6 +9,9 @@ export { CredentialChangeNotifier, MqttCredentialChangeNotifier, type MqttPublis
 export { CredentialCache, sqlCredentialLoader, type CredentialCacheOptions, type CredentialLoader } from './credential-cache.js';
 export { PresenceRecorder, type SqlRunner } from './presence-recorder.js';
 export { DevicesModule } from './devices.module.js';
+export { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
+export { DeviceAccess, type DeviceRole } from './device-access.js';
 
+import { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 import { DeviceEntity } from './device.entity.js';
-export const DEVICES_ENTITIES = [DeviceEntity];
+export const DEVICES_ENTITIES = [DeviceEntity, DeviceBindingEntity, DeviceMemberEntity];
