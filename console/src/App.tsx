@@ -85,10 +85,10 @@ export function App() {
             })}
           </ul>
         </nav>
-        <div className="who">
-          <span className="muted" data-testid="signed-in-as">{session.phone} · {session.user.roles.filter((role) => role !== 'user').join(', ') || 'no staff role'}</span>
-          <button type="button" className="secondary" onClick={signOut}>Sign out</button>
-        </div>
+        <span className="who muted" data-testid="signed-in-as">
+          Signed in as {session.phone} · {session.user.roles.filter((role) => role !== 'user').join(', ') || 'no staff role'}
+        </span>
+        <button type="button" className="secondary sign-out" onClick={signOut}>Sign out</button>
       </header>
       <main id="main">{page(route, session, nav)}</main>
     </>
