@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps apps
 COPY libs libs
 COPY scripts scripts
+COPY console console
 # The service console (built into dist/console, served by fault-feedback at /console).
 COPY console console
 RUN npm run build \

@@ -58,6 +58,6 @@ describe('docker-compose.yml and Dockerfile', () => {
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/^USER (?!root)\w+/m);
-    for (const folder of ['apps', 'libs', 'scripts']) expect(dockerfile).toContain(`COPY ${folder} ${folder}`);
+    for (const folder of ['apps', 'libs', 'scripts', 'console']) expect(dockerfile).toContain(`COPY ${folder} ${folder}`);
   });
 });
