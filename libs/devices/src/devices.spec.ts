@@ -103,12 +103,21 @@ describe('credential cache', () => {
     });
     const cache = new CredentialCache(loader, options);
     const first = cache.lookup('A1');
-    await new Promise((resolve) => setImmediate(resolve));
+    while (loader.mock.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     cache.invalidate('A1');
     version = 'new';
     release();
     expect(await first).toBe('old');
     expect(await cache.lookup('A1')).toBe('new');
+  });
+
+  it('answers a lookup whose SN is invalidated before its batch is sent', async () => {
+    const loader = jest.fn(async (sns: string[]) => new Map(sns.map((sn) => [sn, `hash-${sn}`])));
+    const cache = new CredentialCache(loader, options);
+    const waiting = cache.lookup('A1');
+    cache.invalidate('A1');
+    expect(await waiting).toBe('hash-A1');
+    expect(cache.size).toBe(0);
   });
 
   it('passes a database failure to the caller and recovers', async () => {
