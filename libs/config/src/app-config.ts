@@ -90,6 +90,16 @@ export class DevicesConfig {
   @IsString() @MinLength(32) secretKey!: string;
 }
 
+/** Pairing an appliance to an account (POST /v1/pairings, then the device confirms). */
+export class PairingConfig {
+  /** How long a pairing token may be confirmed by the appliance. */
+  @IsInt() @Min(30) @Max(86400) tokenTtlSeconds!: number;
+  /** Wrong tokens presented by the appliance before its pending pairings are rejected. */
+  @IsInt() @Min(1) maxWrongTokens!: number;
+  /** Wrong QR claim codes an account may present per hour before it gets 429. */
+  @IsInt() @Min(1) claimFailuresPerHour!: number;
+}
+
 export class OtpConfig {
   @IsInt() @Min(30) ttlSeconds!: number;
   @IsInt() @Min(1) maxAttempts!: number;
@@ -153,6 +163,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => LogConfig) log!: LogConfig;
   @ValidateNested() @Type(() => MqttConfig) mqtt!: MqttConfig;
   @ValidateNested() @Type(() => DevicesConfig) devices!: DevicesConfig;
+  @ValidateNested() @Type(() => PairingConfig) pairing!: PairingConfig;
   @ValidateNested() @Type(() => AuthConfig) auth!: AuthConfig;
   @ValidateNested() @Type(() => SmsConfig) sms!: SmsConfig;
   @ValidateNested() @Type(() => OAuthConfig) oauth!: OAuthConfig;
