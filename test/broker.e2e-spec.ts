@@ -216,8 +216,9 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       await service.subscribeAsync(topicPatterns.faults, { qos: 1 });
       const client = await device(mine);
       const otherClient = await device(other);
-      // QoS 2 is downgraded for devices: deliveries come at QoS 1 (Aedes still echoes the requested QoS in SUBACK)
-      await client.subscribeAsync(topics.faultsAck(mine.sn), { qos: 2 });
+      // QoS 2 is downgraded for devices: SUBACK grants QoS 1 and deliveries come at QoS 1
+      const [granted] = await client.subscribeAsync(topics.faultsAck(mine.sn), { qos: 2 });
+      expect(granted.qos).toBe(1);
       const report = { reportId: randomUUID(), code: 'E42', severity: 'warning', occurredAt: new Date().toISOString() };
       const arrived = nextMessage(service, (topic) => topic === topics.faults(mine.sn));
       await client.publishAsync(topics.faults(mine.sn), JSON.stringify(report), { qos: 1 });

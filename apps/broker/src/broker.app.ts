@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:net';
 import { Readable } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AedesOptions, type AuthenticateError, type Client } from 'aedes';
+import type { Packet } from 'mqtt-packet';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
@@ -109,7 +110,9 @@ async function start(context: AppContext, log: Logger, cleanups: Array<() => Pro
           (storedHash) => {
             if (storedHash === null) return refuse('unknown_or_revoked', ReturnCode.BadUsernameOrPassword, done);
             if (!hasher.matches(password, storedHash)) return refuse('bad_secret', ReturnCode.BadUsernameOrPassword, done);
-            identities.set(client, { kind: 'device', sn: username });
+            const identity: MqttIdentity = { kind: 'device', sn: username };
+            identities.set(client, identity);
+            clampRequestedQos(client, identity);
             done(null, true);
           },
           (error: unknown) => {
@@ -351,4 +354,18 @@ async function scaleOutOptions(redisUrl: string, log: Logger): Promise<ScaleOut>
       if (conn.status !== 'end') conn.disconnect();
     },
   };
+}
+
+/**
+ * Aedes fixes a subscription's granted QoS (the SUBACK, and what a persistent
+ * session stores) from the request before authorizeSubscribe runs, so a QoS
+ * the hook lowers is still echoed back. Lowering the request as it is parsed
+ * makes SUBACK, session and delivery agree with mqtt-contract's grantedQos.
+ */
+function clampRequestedQos(client: Client, identity: MqttIdentity): void {
+  const parser = (client as unknown as { _parser?: { prependListener(event: 'packet', listener: (packet: Packet) => void): void } })._parser;
+  parser?.prependListener('packet', (packet) => {
+    if (packet.cmd !== 'subscribe') return;
+    for (const subscription of packet.subscriptions) subscription.qos = grantedQos(identity, subscription.qos);
+  });
 }
