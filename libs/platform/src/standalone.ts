@@ -24,6 +24,17 @@ export async function runStandalone(name: string, start: (context: AppContext) =
     process.stderr.write(`${name}: DATABASE_URL is not set. Run "npm start" for the embedded PostgreSQL, or set DATABASE_URL.\n`);
     process.exit(1);
   }
+  // Signals are handled from the start: one that arrives while the app is
+  // still starting stops it as soon as it is up, instead of killing it mid-way.
+  let signalled: string | undefined;
+  let stopNow: ((signal: string) => Promise<void>) | undefined;
+  const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = signal;
+    void stopNow?.(signal);
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
   let app: RunningApp;
   try {
     app = await start({ config, databaseUrl: config.database.url, logger });
@@ -34,11 +45,11 @@ export async function runStandalone(name: string, start: (context: AppContext) =
     }
     throw error;
   }
-  const shutdown = async (signal: string) => {
+  logger.info({ ports: app.ports }, `${name} ready`);
+  stopNow = async (signal: string) => {
     logger.info({ signal }, `${name} stopping`);
     await app.stop();
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  if (signalled) await stopNow(signalled);
 }
