@@ -1,3 +1,5 @@
+import { DEVICES_ENTITIES } from '#libs/devices';
+import { FAULTS_ENTITIES } from '#libs/faults';
 import { IDENTITY_ENTITIES } from '#libs/identity';
 
 /**
@@ -7,4 +9,4 @@ import { IDENTITY_ENTITIES } from '#libs/identity';
  * personal data adds its entity list HERE, even when another app writes them.
  * The privacy CLIs (datamap, retention) read the same list.
  */
-export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES];
+export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES, ...FAULTS_ENTITIES];

@@ -10,6 +10,8 @@ export function startProvisioning(context: AppContext): Promise<RunningApp> {
     port: config.ports.provisioningHttp,
     portVariable: 'PROVISIONING_HTTP_PORT',
     account: config.mqtt.serviceAccounts.provisioning,
+    // Pairing confirmations and factory resets, in a persistent session: none is lost while provisioning is down.
+    consumerClientId: `${config.mqtt.serviceAccounts.provisioning.username}-consumer`,
     module: (mqtt) => ProvisioningModule.forRoot(config, context.databaseUrl, mqtt),
   });
 }

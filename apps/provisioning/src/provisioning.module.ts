@@ -9,8 +9,11 @@ import { PrivacyModule, RetentionJob } from '#libs/privacy';
 import { AuthController } from './auth.controller.js';
 import { AdminDevicesController } from './admin-devices.controller.js';
 import { AdminPoliciesController } from './admin-policies.controller.js';
+import { DeviceEventsHandler } from './device-events.handler.js';
+import { DevicesController } from './devices.controller.js';
 import { MeController } from './me.controller.js';
 import { MePrivacyController } from './me-privacy.controller.js';
+import { PairingsController } from './pairings.controller.js';
 import { PROVISIONING_ENTITIES } from './privacy-entities.js';
 import { PrivacyController } from './privacy.controller.js';
 
@@ -27,7 +30,7 @@ export class ProvisioningModule {
         PrivacyModule,
         ScheduleModule.forRoot(),
       ],
-      controllers: [HealthController, AuthController, MeController, MePrivacyController, PrivacyController, AdminPoliciesController, AdminDevicesController],
+      controllers: [HealthController, AuthController, MeController, MePrivacyController, PrivacyController, AdminPoliciesController, AdminDevicesController, PairingsController, DevicesController, DeviceEventsHandler],
       providers: [
         { provide: MqttLink, useValue: mqtt },
         healthChecksProvider(mqtt.health),

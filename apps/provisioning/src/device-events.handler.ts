@@ -1,0 +1,67 @@
+import { Controller, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, type MqttContext } from '@nestjs/microservices';
+import { DeviceOwnership, PairingService } from '#libs/devices';
+import { decodePayload, PairingConfirmPayload, parseDeviceTopic, ResetPayload, topicPatterns, topics, type PairingResultPayload } from '#libs/mqtt-contract';
+import { MqttLink } from '#libs/platform';
+
+/**
+ * Provisioning's MQTT edge: pairing confirmations and factory resets from
+ * appliances (QoS 1, persistent session; the PUBACK waits for the returned
+ * promise, so a message whose commit failed is delivered again). Messages of
+ * one appliance are handled one after another, in arrival order, so a late
+ * reset and a new confirmation cannot overtake each other.
+ */
+@Controller()
+export class DeviceEventsHandler {
+  private readonly logger = new Logger('DeviceEvents');
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly pairings: PairingService,
+    private readonly ownership: DeviceOwnership,
+    private readonly mqtt: MqttLink,
+  ) {}
+
+  @EventPattern(topicPatterns.pairingConfirm)
+  async confirmPairing(@Ctx() context: unknown): Promise<void> {
+    const message = this.read(context as MqttContext, 'pairingConfirm');
+    if (!message) return;
+    await this.inOrder(message.sn, async () => {
+      const decoded = decodePayload(PairingConfirmPayload, message.payload);
+      // A malformed confirmation is a wrong token: it must not let an attacker probe for free.
+      const outcome = await this.pairings.confirm(message.sn, decoded.ok ? decoded.value.token : '');
+      const result: PairingResultPayload = { pairingId: outcome.pairingId ?? 'none', status: outcome.status };
+      await this.mqtt.publish(topics.pairingResult(message.sn), result, 1);
+    });
+  }
+
+  @EventPattern(topicPatterns.reset)
+  async factoryReset(@Ctx() context: unknown): Promise<void> {
+    const message = this.read(context as MqttContext, 'reset');
+    if (!message) return;
+    const decoded = decodePayload(ResetPayload, message.payload);
+    if (!decoded.ok) {
+      this.logger.warn(`reset ignored: ${decoded.reason}`);
+      return;
+    }
+    await this.inOrder(message.sn, () => this.ownership.releaseAfterFactoryReset(message.sn));
+  }
+
+  private read(context: MqttContext, kind: 'pairingConfirm' | 'reset'): { sn: string; payload: Buffer } | undefined {
+    const parsed = parseDeviceTopic(context.getTopic());
+    if (!parsed || parsed.kind !== kind) return undefined;
+    const packet = context.getPacket() as { payload?: Buffer | string };
+    return { sn: parsed.sn, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload ?? '') };
+  }
+
+  private inOrder<T>(sn: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.queues.get(sn) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const tail = next.catch(() => undefined);
+    this.queues.set(sn, tail);
+    void tail.then(() => {
+      if (this.queues.get(sn) === tail) this.queues.delete(sn);
+    });
+    return next;
+  }
+}
