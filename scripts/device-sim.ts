@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { FAULT_SEVERITIES } from '#libs/mqtt-contract';
+import { parseLabels, parseTokens, simulate, type SimulatedDevice, type SimulationProgress } from './device-simulator.js';
+
+// `npm run device:sim -- ...`: plays one or many appliances against the broker with their own
+// credentials. Results go to stdout as JSON lines, progress to stderr. See README, "Pairing an appliance".
+
+const usage = `usage: npm run device:sim -- (--sn <SN> --secret <secret> | --labels <labels.csv> [--limit <n>])
+         [--url mqtt://127.0.0.1:1883]   broker (default: MQTT_URL, else mqtt://127.0.0.1:1883)
+         [--confirm <token>]             confirm this pairing token (one device)
+         [--tokens <sn,token file>]      confirm a token per device (many devices)
+         [--status] [--firmware <v>]     publish retained {online: true, firmware}
+         [--faults <n>] [--code <code>] [--severity info|warning|critical]   publish n fault reports each
+         [--reset]                       report a factory reset
+         [--stay]                        stay connected and print what arrives, until Ctrl-C
+         [--wait <ms>]                   how long to wait for each answer (default 10000)`;
+
+const values = readArgs();
+
+function readArgs() {
+  try {
+    return parseArgs({
+      options: {
+      url: { type: 'string' },
+      sn: { type: 'string' },
+      secret: { type: 'string' },
+      labels: { type: 'string' },
+      limit: { type: 'string' },
+      confirm: { type: 'string' },
+      tokens: { type: 'string' },
+      status: { type: 'boolean' },
+      firmware: { type: 'string' },
+      faults: { type: 'string' },
+      code: { type: 'string' },
+      severity: { type: 'string' },
+      reset: { type: 'boolean' },
+      stay: { type: 'boolean' },
+      wait: { type: 'string' },
+      help: { type: 'boolean' },
+      },
+    }).values;
+  } catch (error) {
+    fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+  }
+}
+if (values.help) {
+  process.stdout.write(`${usage}\n`);
+  process.exit(0);
+}
+
+let devices: SimulatedDevice[];
+if (values.sn && values.secret) {
+  devices = [{ sn: values.sn, secret: values.secret, token: values.confirm }];
+} else if (values.labels) {
+  devices = parseLabels(await readText(values.labels));
+  if (values.limit) devices = devices.slice(0, positive(values.limit, '--limit'));
+  if (values.confirm) fail('--confirm is for one device (--sn); give --tokens <file> with sn,token lines for many');
+} else {
+  fail(usage);
+}
+if (values.tokens) {
+  const tokens = parseTokens(await readText(values.tokens));
+  for (const device of devices) device.token = tokens.get(device.sn) ?? device.token;
+}
+if (values.severity && !(FAULT_SEVERITIES as readonly string[]).includes(values.severity)) fail(`--severity must be one of ${FAULT_SEVERITIES.join(', ')}`);
+
+const url = values.url ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+process.stderr.write(`simulating ${devices.length} appliance(s) against ${url}\n`);
+const draw = progressLine();
+const simulation = await simulate(
+  {
+    url,
+    devices,
+    status: values.status,
+    firmware: values.firmware,
+    faults: values.faults ? positive(values.faults, '--faults') : 0,
+    faultCode: values.code,
+    severity: values.severity as (typeof FAULT_SEVERITIES)[number] | undefined,
+    reset: values.reset,
+    stay: values.stay,
+    waitMs: values.wait ? positive(values.wait, '--wait') : undefined,
+  },
+  {
+    onEvent: (event) => {
+      if (event.event !== 'connected') process.stdout.write(`${JSON.stringify(event)}\n`);
+    },
+    onProgress: draw,
+  },
+);
+draw(simulation.progress, true);
+if (values.stay) {
+  process.stderr.write('connected; Ctrl-C to stop\n');
+  process.once('SIGINT', () => void simulation.stop().then(() => process.exit(0)));
+} else {
+  const { refused, connected, total } = simulation.progress;
+  const pairingFailed = devices.some((device) => device.token) && simulation.events.some((event) => event.event === 'pairing' && event.status !== 'bound');
+  process.exit(refused > 0 || connected < total || pairingFailed ? 1 : 0);
+}
+
+function progressLine() {
+  let last = 0;
+  return (progress: SimulationProgress, final = false) => {
+    const now = Date.now();
+    if (!final && now - last < 100) return;
+    last = now;
+    const parts = [`connected ${progress.connected}/${progress.total}`];
+    if (progress.refused) parts.push(`refused ${progress.refused}`);
+    if (devices.some((device) => device.token)) parts.push(`paired ${progress.paired}`);
+    if (values.faults) parts.push(`faults acked ${progress.faultsAcked}`);
+    parts.push(`done ${progress.done}/${progress.total}`);
+    process.stderr.write(`\r${parts.join(', ')}${final ? '\n' : ''}`);
+  };
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    fail(`cannot read ${path}: ${String(error)}`);
+  }
+}
+
+function positive(raw: string, name: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) fail(`${name} must be a whole number of at least 1`);
+  return value;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
