@@ -3,9 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { loadConfig } from '#libs/config';
+import { loadConfig, validateConfig } from '#libs/config';
 import { ensureDatabase } from '#libs/database';
-import { createLogger } from '#libs/platform';
+import { createLogger, type RunningApp } from '#libs/platform';
+import { startFaultFeedback } from '../../apps/fault-feedback/src/fault-feedback.app.js';
 import { startBackend, type RunningBackend } from '../../scripts/backend.js';
 
 export interface TestBackend {
@@ -19,6 +20,10 @@ export interface TestBackend {
   dataDir: string;
   /** The last code the outbox driver "sent" to this phone. */
   lastCode(phone: string): Promise<string>;
+  /** Stops only the fault-feedback app (its broker session stays, as in a restart). */
+  stopFaultFeedback(): Promise<void>;
+  /** Starts fault-feedback again on the same port and config; `databaseUrl` points it elsewhere (e.g. through a proxy). */
+  startFaultFeedback(options?: { databaseUrl?: string }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,7 +55,19 @@ export async function startTestBackend(overrides: Record<string, unknown> = {}):
     env: { NODE_ENV: 'test' },
     overrides: deepMerge({ dataDir, database: { url: database.url }, sms: { driver: 'outbox', outbox: outboxPath } }, overrides),
   });
-  const backend = await startBackend(config, createLogger(config.log.level, 'test'));
+  const logger = createLogger(config.log.level, 'test');
+  const backend = await startBackend(config, logger);
+  // The running fault-feedback is swapped in place, so backend.stop() stops whichever one runs.
+  const faultFeedback = backend.faultFeedback;
+  const firstStop = faultFeedback.stop.bind(faultFeedback);
+  let current: RunningApp | undefined = faultFeedback;
+  const faultsPort = faultFeedback.ports.http;
+  const stopFaultFeedback = async () => {
+    const running = current;
+    current = undefined;
+    await (running === faultFeedback ? firstStop() : running?.stop());
+  };
+  faultFeedback.stop = stopFaultFeedback;
   return {
     backend,
     provisioningUrl: `http://127.0.0.1:${backend.provisioning.ports.http}`,
@@ -66,6 +83,15 @@ export async function startTestBackend(overrides: Record<string, unknown> = {}):
       const message = messages.reverse().find((entry) => entry.to === phone);
       if (!message) throw new Error(`no SMS was sent to ${phone}`);
       return message.code;
+    },
+    stopFaultFeedback,
+    async startFaultFeedback(options = {}) {
+      if (current) throw new Error('fault-feedback is already running');
+      const faultsConfig = validateConfig({
+        ...structuredClone(backend.config),
+        ports: { ...backend.config.ports, faultsHttp: faultsPort, provisioningHttp: backend.provisioning.ports.http },
+      } as unknown as Record<string, unknown>);
+      current = await startFaultFeedback({ config: faultsConfig, databaseUrl: options.databaseUrl ?? database.url, logger });
     },
     async stop() {
       await backend.stop();

@@ -10,6 +10,8 @@ export function startFaultFeedback(context: AppContext): Promise<RunningApp> {
     port: config.ports.faultsHttp,
     portVariable: 'FAULTS_HTTP_PORT',
     account: config.mqtt.serviceAccounts.faultFeedback,
+    // Fixed, so the broker keeps this consumer's session (and the reports sent while it is down) across restarts.
+    consumerClientId: `${config.mqtt.serviceAccounts.faultFeedback.username}-ingest`,
     module: (mqtt) => FaultFeedbackModule.forRoot(config, context.databaseUrl, mqtt),
   });
 }

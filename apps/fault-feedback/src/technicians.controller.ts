@@ -1,5 +1,6 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { RepairsService, type TechnicianView } from '#libs/faults';
 import { CreateTechnicianDto, JwtAuthGuard, Roles, RolesGuard, UsersService } from '#libs/identity';
 
 @ApiTags('admin')
@@ -8,7 +9,16 @@ import { CreateTechnicianDto, JwtAuthGuard, Roles, RolesGuard, UsersService } fr
 @Roles('admin')
 @Controller('v1/admin/technicians')
 export class TechniciansController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly repairs: RepairsService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Technicians, for the assign picker' })
+  list(): Promise<TechnicianView[]> {
+    return this.repairs.technicians();
+  }
 
   @Post()
   @HttpCode(201)

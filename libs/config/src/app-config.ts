@@ -146,6 +146,22 @@ export class CorsConfig {
   origins!: string[];
 }
 
+/** Fault reports over MQTT (fault-feedback). */
+export class FaultsConfig {
+  /** Reports stored in one transaction at most. */
+  @IsInt() @Min(1) @Max(5000) batchMaxSize!: number;
+  /** How long a report waits for others to share its transaction. */
+  @IsInt() @Min(0) @Max(1000) batchWindowMs!: number;
+  /** Batches in work at once. */
+  @IsInt() @Min(1) @Max(16) batchConcurrency!: number;
+  /** Longest pause between retries while the database is unreachable. */
+  @IsInt() @Min(100) retryMaxDelayMs!: number;
+  /** An occurredAt later than now plus this is refused (device clocks drift, but not by days). */
+  @IsInt() @Min(0) maxFutureSkewSeconds!: number;
+  /** Largest fault report payload accepted, in bytes. */
+  @IsInt() @Min(256) maxReportBytes!: number;
+}
+
 /** The service console that fault-feedback serves at /console. */
 export class ConsoleConfig {
   /** Where browsers reach provisioning for sign-in; empty = the console's own host name on ports.provisioningHttp. */
@@ -169,4 +185,5 @@ export class AppConfig {
   @ValidateNested() @Type(() => OAuthConfig) oauth!: OAuthConfig;
   @ValidateNested() @Type(() => CorsConfig) cors!: CorsConfig;
   @ValidateNested() @Type(() => ConsoleConfig) console!: ConsoleConfig;
+  @ValidateNested() @Type(() => FaultsConfig) faults!: FaultsConfig;
 }

@@ -1,4 +1,4 @@
-import { ServerMqtt, type MqttContext } from '@nestjs/microservices';
+import { MqttContext, ServerMqtt } from '@nestjs/microservices';
 import type { MqttClient } from 'mqtt';
 import { finalize, isObservable, lastValueFrom } from 'rxjs';
 
@@ -49,6 +49,17 @@ export class ReliableMqttServer extends ServerMqtt {
       if ((qos ?? 0) > 0 && messageId !== undefined) this.inWork.set(messageId, work);
       await work.catch((error: unknown) => this.handleError(String(error instanceof Error ? error.stack ?? error.message : error)));
     };
+  }
+
+  /**
+   * Every message is an event for the handler of its topic. Nest would take a
+   * JSON body with an `id` field for a request and publish a reply to
+   * `<topic>/reply`, which no service account may do: the broker would drop
+   * the connection and the message would come back forever. Payloads come
+   * from devices, so their shape never chooses the path.
+   */
+  override async handleMessage(channel: string, buffer: Buffer, _pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<unknown> {
+    return this.handleEvent(channel, { data: this.parseMessage(buffer.toString()) }, new MqttContext([channel, originalPacket as never]));
   }
 
   /** Like Nest's Kafka server: wait for the handler's stream so its failure reaches us. */

@@ -27,6 +27,30 @@ export class LawfulBasis {
     );
   }
 
+  /** livePurposes for many people in one query (batched writes). */
+  async livePurposesOfMany(subjectIds: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, Set<Purpose>>> {
+    const answer = new Map<string, Set<Purpose>>();
+    if (subjectIds.length === 0) return answer;
+    const rows = (await manager.query(
+      `SELECT s.subject_id, s.purpose, s.granted, coalesce(r.restricted, false) AS restricted
+         FROM consent_state s LEFT JOIN processing_restrictions r ON r.subject_id = s.subject_id
+        WHERE s.subject_id = ANY($1::uuid[])`,
+      [[...new Set(subjectIds)]],
+    )) as Array<{ subject_id: string; purpose: string; granted: boolean; restricted: boolean }>;
+    const bySubject = new Map<string, { granted: Map<string, boolean>; restricted: boolean }>();
+    for (const row of rows) {
+      const entry = bySubject.get(row.subject_id) ?? { granted: new Map<string, boolean>(), restricted: false };
+      entry.granted.set(row.purpose, row.granted);
+      entry.restricted ||= row.restricted;
+      bySubject.set(row.subject_id, entry);
+    }
+    for (const subjectId of subjectIds) {
+      const entry = bySubject.get(subjectId);
+      answer.set(subjectId, entry ? livePurposesFrom(entry.granted, entry.restricted) : new Set());
+    }
+    return answer;
+  }
+
   async isRestricted(subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
     const [row] = (await manager.query('SELECT restricted FROM processing_restrictions WHERE subject_id = $1', [subjectId])) as Array<{
       restricted: boolean;

@@ -5,7 +5,8 @@ import { PrivacyCatalog } from './catalog.js';
 import { LawfulBasis } from './lawful-basis.js';
 import { personalWriteScope } from './personal-data-guard.js';
 import type { Purpose } from './purposes.js';
-import { inTransaction, lockSubject } from './transaction.js';
+import type { TaggedTable } from './personal-data.js';
+import { inTransaction, lockSubject, lockSubjects } from './transaction.js';
 
 export type EntityType<E> = new () => E;
 
@@ -36,22 +37,7 @@ export class PersonalDataWriter {
   /** Only the fields the person's live purposes allow; does not write. */
   async permitted<E extends ObjectLiteral>(manager: EntityManager, entity: EntityType<E>, subjectId: string, values: Partial<E>): Promise<WriteOutcome<E>> {
     const table = this.tableOf(entity);
-    const live = await this.basis.livePurposes(subjectId, manager);
-    const out: Record<string, unknown> = { ...values };
-    const dropped: Array<keyof E & string> = [];
-    for (const column of table.columns) {
-      const value = out[column.property];
-      if (value === undefined || value === null) continue;
-      if (!column.purposes.some((purpose) => live.has(purpose))) {
-        out[column.property] = null;
-        dropped.push(column.property as keyof E & string);
-      }
-    }
-    const subjectValue = out[table.subject.property];
-    if (subjectValue !== undefined && subjectValue !== subjectId) {
-      throw new Error(`${table.table}: the row's ${table.subject.property} must be the data subject the write is made for`);
-    }
-    return { values: out as Partial<E>, dropped, live };
+    return keepLive<E>(table, subjectId, values, await this.basis.livePurposes(subjectId, manager));
   }
 
   /** Inserts one row for `subjectId` (its @DataSubject column is set to it). */
@@ -83,6 +69,55 @@ export class PersonalDataWriter {
   }
 
   /**
+   * Inserts many rows, for many people, in one statement: each row is checked
+   * against the live purposes of its own subject, as insert() does. A row
+   * with no subject (e.g. a report from a device nobody owns) keeps no tagged
+   * value at all. `complete` finishes a row once its permitted values are
+   * known (mark it de-identified, cut a time to the day); a tagged value it
+   * sets is checked again, so it cannot bring a dropped one back.
+   * With `skipConflicts` a row clashing with a unique key is skipped (ON
+   * CONFLICT DO NOTHING) and answers `inserted: false`; rows must then carry
+   * their primary key, and a key repeated in the batch goes in once (first wins).
+   */
+  async insertMany<E extends ObjectLiteral>(
+    entity: EntityType<E>,
+    rows: ReadonlyArray<{ subjectId: string | null; values: Partial<E> }>,
+    options: { skipConflicts?: boolean; complete?: (outcome: WriteOutcome<E>, index: number) => Partial<E> } = {},
+    manager?: EntityManager,
+  ): Promise<Array<WriteOutcome<E> & { inserted: boolean }>> {
+    if (rows.length === 0) return [];
+    const table = this.tableOf(entity);
+    return inTransaction(this.dataSource, manager, async (tx) => {
+      const subjects = [...new Set(rows.flatMap((row) => (row.subjectId ? [row.subjectId] : [])))];
+      await lockSubjects(tx, subjects, 'shared');
+      const liveBySubject = await this.basis.livePurposesOfMany(subjects, tx);
+      const outcomes = rows.map((row, index) => {
+        const live = (row.subjectId && liveBySubject.get(row.subjectId)) || new Set<Purpose>();
+        const first = keepLive<E>(table, row.subjectId, { ...row.values, [table.subject.property]: row.subjectId }, live);
+        if (!options.complete) return first;
+        const completed = keepLive<E>(table, row.subjectId, options.complete(first, index), live);
+        return { ...completed, dropped: [...new Set([...first.dropped, ...completed.dropped])] };
+      });
+      const keyOf = this.primaryKeyOf(tx, entity);
+      const statement = tx
+        .createQueryBuilder()
+        .insert()
+        .into(entity)
+        .values(outcomes.map((outcome) => outcome.values) as Parameters<EntityManager['insert']>[1] as never)
+        .updateEntity(false);
+      if (options.skipConflicts) statement.orIgnore().returning(keyOf.columns.map((column) => column.propertyPath));
+      const result = await personalWriteScope.run({ kind: 'writer' }, () => statement.execute());
+      if (!options.skipConflicts) return outcomes.map((outcome) => ({ ...outcome, inserted: true }));
+      const insertedKeys = new Set((result.raw as Array<Record<string, unknown>>).map((raw) => keyOf.fromRaw(raw)));
+      return outcomes.map((outcome) => {
+        const key = keyOf.fromValues(outcome.values);
+        const inserted = insertedKeys.delete(key);
+        return { ...outcome, inserted };
+      });
+    });
+  }
+
+  /**
    * Runs the insert that creates an account row (the entity whose
    * @DataSubject is its primary key). Creating it is what starts the
    * `service` contract, so its `service` values pass; nothing else does.
@@ -91,9 +126,44 @@ export class PersonalDataWriter {
     return personalWriteScope.run({ kind: 'creating-subject' }, insert);
   }
 
+  private primaryKeyOf(manager: EntityManager, entity: EntityType<unknown>) {
+    const columns = manager.connection.getMetadata(entity).primaryColumns;
+    const join = (parts: unknown[]) => JSON.stringify(parts.map((part) => String(part)));
+    return {
+      columns,
+      fromRaw: (raw: Record<string, unknown>) => join(columns.map((column) => raw[column.databaseName])),
+      fromValues: (values: ObjectLiteral) => join(columns.map((column) => values[column.propertyName])),
+    };
+  }
+
   private tableOf(entity: EntityType<unknown>) {
     const table = this.catalog.tableOf(entity);
     if (!table) throw new Error(`${entity.name} has no @PersonalData columns; write it with its own repository`);
     return table;
   }
+}
+
+/**
+ * The rule itself: a tagged value none of whose purposes is live for the
+ * subject becomes null. The row's @DataSubject value, when given, must be
+ * that subject; the link itself may be tagged, and dropping it de-identifies
+ * the row.
+ */
+function keepLive<E extends ObjectLiteral>(table: TaggedTable, subjectId: string | null, values: Partial<E>, live: ReadonlySet<Purpose>): WriteOutcome<E> {
+  const out: Record<string, unknown> = { ...values };
+  const subjectValue = out[table.subject.property];
+  // null is no link at all (e.g. a tagged link the rule already dropped), never someone else's.
+  if (subjectValue !== undefined && subjectValue !== null && subjectValue !== subjectId) {
+    throw new Error(`${table.table}: the row's ${table.subject.property} must be the data subject the write is made for`);
+  }
+  const dropped: Array<keyof E & string> = [];
+  for (const column of table.columns) {
+    const value = out[column.property];
+    if (value === undefined || value === null) continue;
+    if (!column.purposes.some((purpose) => live.has(purpose))) {
+      out[column.property] = null;
+      dropped.push(column.property as keyof E & string);
+    }
+  }
+  return { values: out as Partial<E>, dropped, live };
 }

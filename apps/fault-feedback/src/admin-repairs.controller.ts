@@ -1,0 +1,35 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AssignRepairDto, FaultReportsService, FaultStatsQuery, RepairListQuery, RepairsService, type FaultStats, type RepairView } from '#libs/faults';
+import { CurrentUser, JwtAuthGuard, Roles, RolesGuard, type AuthUser } from '#libs/identity';
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard, RolesGuard)
+@Roles('admin')
+@Controller('v1/admin')
+export class AdminRepairsController {
+  constructor(
+    private readonly repairs: RepairsService,
+    private readonly faults: FaultReportsService,
+  ) {}
+
+  @Get('repairs')
+  @ApiOperation({ summary: 'Repair tickets for dispatch, oldest first (`?status=open` for those waiting); each listing is written to the owners\' access logs' })
+  list(@CurrentUser() admin: AuthUser, @Query() query: RepairListQuery): Promise<RepairView[]> {
+    return this.repairs.listForDispatch(admin.id, query.status);
+  }
+
+  @Post('repairs/:id/assign')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Assign (or reassign) a repair: it becomes that technician's visit, with the same id" })
+  assign(@CurrentUser() admin: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() body: AssignRepairDto): Promise<RepairView> {
+    return this.repairs.assign(admin.id, id, body.technicianId);
+  }
+
+  @Get('faults/stats')
+  @ApiOperation({ summary: 'Fault counts by model, firmware, code and day (UTC), from full and de-identified reports alike; no personal data' })
+  stats(@Query() query: FaultStatsQuery): Promise<FaultStats> {
+    return this.faults.stats(query);
+  }
+}

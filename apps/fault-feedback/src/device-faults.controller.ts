@@ -1,0 +1,34 @@
+import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { DeviceFaultsQuery, FaultReportsService, type FaultReportView } from '#libs/faults';
+import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
+
+@ApiTags('repairs')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard)
+@Controller('v1/devices/:sn/faults')
+export class DeviceFaultsController {
+  constructor(private readonly faults: FaultReportsService) {}
+
+  @Get()
+  @ApiOperation({
+    summary: "The device's stored fault reports, newest first (owner and members)",
+    description: '`limit` (1-200, default 50) per page; the next page is `?before=<X-Next-Cursor>`, also given as a `Link: <...>; rel="next"` header. No header on the last page.',
+  })
+  async list(
+    @CurrentUser() user: AuthUser,
+    @Param('sn') sn: string,
+    @Query() query: DeviceFaultsQuery,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<FaultReportView[]> {
+    const page = await this.faults.listForDevice(user.id, sn, query);
+    if (page.nextCursor) {
+      const next = new URLSearchParams({ ...(query.limit ? { limit: String(query.limit) } : {}), before: page.nextCursor });
+      response.setHeader('X-Next-Cursor', page.nextCursor);
+      response.setHeader('Link', `<${request.baseUrl}${request.path}?${next.toString()}>; rel="next"`);
+    }
+    return page.items;
+  }
+}

@@ -1,0 +1,34 @@
+import { Controller, Logger } from '@nestjs/common';
+import { Ctx, EventPattern, type MqttContext } from '@nestjs/microservices';
+import { FaultIngestion } from '#libs/faults';
+import { parseDeviceTopic, topicPatterns, topics, type FaultAckPayload } from '#libs/mqtt-contract';
+import { MqttLink } from '#libs/platform';
+
+/**
+ * devices/+/faults: one report per message, QoS 1. The handler resolves only
+ * once the report is committed (or refused), and the consumer sends the
+ * PUBACK only then; the device's ack goes out at that point too. While the
+ * database is unreachable the handler waits, so nothing unstored is acked.
+ */
+@Controller()
+export class FaultReportsHandler {
+  private readonly logger = new Logger('FaultReportsHandler');
+
+  constructor(
+    private readonly ingestion: FaultIngestion,
+    private readonly mqtt: MqttLink,
+  ) {}
+
+  @EventPattern(topicPatterns.faults)
+  async receive(@Ctx() context: unknown): Promise<void> {
+    // Nest 12 types handler arguments after the payload as unknown; the raw bytes are read here, never Nest's parse.
+    const mqttContext = context as MqttContext;
+    const device = parseDeviceTopic(mqttContext.getTopic());
+    if (!device || device.kind !== 'faults') return;
+    const payload = (mqttContext.getPacket() as { payload?: Buffer | string }).payload ?? Buffer.alloc(0);
+    const answer = await this.ingestion.receive(device.sn, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
+    const ack: FaultAckPayload = answer.stored === 'rejected' ? { reportId: answer.reportId, stored: 'rejected', reason: answer.reason } : { reportId: answer.reportId, stored: answer.stored };
+    // The device's ack is information, not a condition of storage: it is queued on our link and never holds the PUBACK.
+    this.mqtt.publish(topics.faultsAck(device.sn), ack, 1).catch((error: unknown) => this.logger.warn(`fault ack not sent: ${String(error)}`));
+  }
+}

@@ -1,0 +1,25 @@
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { OpenRepairDto, RepairsService, type OwnRepairView, type RepairView } from '#libs/faults';
+import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
+
+@ApiTags('repairs')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard)
+@Controller('v1/repairs')
+export class RepairsController {
+  constructor(private readonly repairs: RepairsService) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'The owner asks for a repair of their device' })
+  open(@CurrentUser() user: AuthUser, @Body() body: OpenRepairDto): Promise<RepairView> {
+    return this.repairs.open(user.id, body.sn, body.description);
+  }
+
+  @Get()
+  @ApiOperation({ summary: "The caller's own repair tickets, newest first, each with its status history" })
+  listOwn(@CurrentUser() user: AuthUser): Promise<OwnRepairView[]> {
+    return this.repairs.listOwn(user.id);
+  }
+}
