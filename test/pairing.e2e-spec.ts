@@ -237,6 +237,17 @@ describe('pairing an appliance', () => {
     expect([malformed.status, malformed.body.error]).toEqual([400, 'VALIDATION_FAILED']);
   });
 
+  it('a payload shaped like a framework message is just a wrong token; provisioning keeps consuming', async () => {
+    const owner = await signIn(backend);
+    const appliance = await device();
+    const pairing = await startedPairing(backend, owner, { qr: appliance.qr });
+    const disguised = [{ pattern: topics.pairingConfirm(appliance.sn), data: { token: pairing.token }, id: '1' }, { data: { token: pairing.token } }];
+    for (const payload of disguised) {
+      expect(await confirmOnDevice(appliance.client, appliance.sn, payload)).toEqual({ pairingId: pairing.pairingId, status: 'pending' });
+    }
+    expect(await confirmOnDevice(appliance.client, appliance.sn, pairing.token)).toEqual({ pairingId: pairing.pairingId, status: 'bound' });
+  });
+
   describe('network info (personal data under network_setup)', () => {
     const networkOf = async (pairingId: string) =>
       (
