@@ -223,7 +223,8 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       const arrived = nextMessage(service, (topic) => topic === topics.faults(mine.sn));
       await client.publishAsync(topics.faults(mine.sn), JSON.stringify(report), { qos: 1 });
       expect(JSON.parse((await arrived).payload.toString())).toEqual(report);
-      const ack = nextMessage(client, (topic) => topic === topics.faultsAck(mine.sn));
+      // fault-feedback itself answers this report too; wait for the answer this test's service sends
+      const ack = nextMessage(client, (topic, payload) => topic === topics.faultsAck(mine.sn) && JSON.parse(payload.toString()).stored === 'full');
       let otherGotIt = false;
       otherClient.on('message', () => (otherGotIt = true));
       await service.publishAsync(topics.faultsAck(mine.sn), JSON.stringify({ reportId: report.reportId, stored: 'full' }), { qos: 2 });

@@ -78,7 +78,10 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('docs', app, document);
-  if (options.microservice) app.connectMicroservice({ strategy: options.microservice }, { inheritAppConfig: true });
+  // The HTTP pipe and error filter stay out of message handlers: a refused HTTP
+  // body is a 400, but a bad MQTT payload must be acknowledged with `rejected`,
+  // and a failed handler must leave its message unacknowledged (see ReliableMqttServer).
+  if (options.microservice) app.connectMicroservice({ strategy: options.microservice }, { inheritAppConfig: false });
   await app.init();
   if (options.microservice) await app.startAllMicroservices();
   const server = app.getHttpServer() as Server;
