@@ -28,8 +28,8 @@ export interface FaultReport {
 
 export interface VisitDetail {
   repair: Repair;
-  device: { sn: string; model: string };
-  contact: { name: string | null; phone: string } | null;
+  device: { sn: string | null; model: string };
+  contact: { name: string | null; phone: string | null } | null;
   faults: FaultReport[];
 }
 

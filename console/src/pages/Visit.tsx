@@ -42,7 +42,7 @@ export function Visit({ id }: { id: string }) {
 function NoAccess({ error }: { error: ApiError }) {
   return (
     <section aria-labelledby="visit-title" className="no-access">
-      <h1 id="visit-title"><span aria-hidden="true">⛔ </span>Not yours</h1>
+      <h1 id="visit-title"><span aria-hidden="true">⊘ </span>Not yours</h1>
       <div className="notice notice-error" role="alert">
         <p>
           {error.status === 404 ? 'There is no such visit.' : 'You have no access to this visit: it is not assigned to you, or it has been completed.'}
@@ -61,7 +61,7 @@ function VisitBody({ detail, onCompleted }: { detail: VisitDetail; onCompleted()
       <h1 id="visit-title">Visit: {device.model}</h1>
       <dl className="facts">
         <div><dt>Model</dt><dd>{device.model}</dd></div>
-        <div><dt>Serial number (SN)</dt><dd className="mono">{device.sn}</dd></div>
+        <div><dt>Serial number (SN)</dt><dd className="mono">{device.sn ?? '—'}</dd></div>
         <div><dt>Status</dt><dd>{repair.status}</dd></div>
         {repair.createdAt && <div><dt>Opened</dt><dd>{formatTime(repair.createdAt)}</dd></div>}
       </dl>
@@ -75,7 +75,7 @@ function VisitBody({ detail, onCompleted }: { detail: VisitDetail; onCompleted()
       {contact ? (
         <dl className="facts" aria-label="Owner contact">
           <div><dt>Name</dt><dd>{contact.name || '—'}</dd></div>
-          <div><dt>Phone</dt><dd><a href={`tel:${contact.phone}`}>{contact.phone}</a></dd></div>
+          <div><dt>Phone</dt><dd>{contact.phone ? <a href={`tel:${contact.phone}`}>{contact.phone}</a> : '—'}</dd></div>
         </dl>
       ) : (
         <p className="notice notice-info" data-testid="no-contact">
@@ -108,8 +108,10 @@ function FaultList({ faults }: { faults: FaultReport[] }) {
                   <div key={key}><dt>{DIAGNOSTIC_LABELS[key] ?? key}</dt><dd className="mono">{String(value)}</dd></div>
                 ))}
               </dl>
+            ) : fault.stored === 'deidentified' ? (
+              <p className="muted">De-identified record: no diagnostics kept (the owner has not allowed them).</p>
             ) : (
-              <p className="muted">No diagnostics kept for this report (the owner has not allowed them).</p>
+              <p className="muted">No diagnostics in this report.</p>
             )}
           </li>
         );
