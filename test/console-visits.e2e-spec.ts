@@ -76,9 +76,7 @@ describeInBrowser('repair visit in the service console', () => {
     expect(await ticket.textContent()).toContain(description);
     await chrome.shoot(page, 'tickets-desktop');
 
-    const picker = ticket.getByLabel('Technician');
-    if ((await picker.evaluate((element) => element.tagName)) === 'SELECT') await picker.selectOption(technician.id);
-    else await picker.fill(technician.id);
+    await ticket.getByLabel('Technician').selectOption({ label: `${technician.name} · ${technician.phone}` });
     await ticket.getByRole('button', { name: 'Assign' }).click();
     await page.getByRole('status').filter({ hasText: 'Ticket assigned' }).waitFor();
 

@@ -164,6 +164,26 @@ describeInBrowser('console in the browser', () => {
     expect(await page.evaluate(() => sessionStorage.getItem('service-console.session'))).toBeNull();
   });
 
+  it('renews an expired access token with the refresh token, without sending the person back to sign-in', async () => {
+    const admin = await signIn(backend, adminPhone);
+    const { page } = await chrome.open(DESKTOP);
+    await page.goto(`${backend.faultsUrl}/console/sign-in`);
+    await page.evaluate((session) => sessionStorage.setItem('service-console.session', JSON.stringify(session)), {
+      accessToken: 'expired.token.value',
+      refreshToken: admin.refreshToken,
+      user: { id: admin.userId, roles: admin.roles },
+      phone: admin.phone,
+    });
+    await page.goto(`${backend.faultsUrl}/console/technicians`);
+    await page.getByRole('heading', { name: 'Technicians', exact: true }).waitFor();
+    await page.getByRole('table').waitFor();
+    const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('service-console.session') ?? '{}') as { accessToken?: string; refreshToken?: string });
+    expect(stored.accessToken).not.toBe('expired.token.value');
+    expect(stored.refreshToken).not.toBe(admin.refreshToken);
+    // The old refresh token was rotated away, as the contract says.
+    expect((await call('POST', `${backend.provisioningUrl}/v1/auth/refresh`, { body: { refreshToken: admin.refreshToken } })).status).toBe(401);
+  });
+
   it('tells a signed-in person without a staff role that the console is not for them', async () => {
     const { page } = await chrome.open(PHONE);
     await signInThroughConsole(page, backend, newPhone());

@@ -97,6 +97,9 @@ function describeStatus(status: number): string {
 let refreshing: Promise<Session | null> | undefined;
 
 async function refresh(session: Session): Promise<Session | null> {
+  // Another call already renewed it: reusing the old refresh token would end the session.
+  const current = loadSession();
+  if (current && current.accessToken !== session.accessToken) return current;
   refreshing ??= (async () => {
     try {
       const response = await send('provisioning', 'POST', '/v1/auth/refresh', { refreshToken: session.refreshToken });

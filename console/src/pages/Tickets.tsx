@@ -43,7 +43,7 @@ export function Tickets() {
   );
 }
 
-function AssignForm({ ticket, technicians, onAssigned }: { ticket: Repair; technicians: Technician[] | null | undefined; onAssigned(who: string): void }) {
+function AssignForm({ ticket, technicians, onAssigned }: { ticket: Repair; technicians: Technician[] | undefined; onAssigned(who: string): void }) {
   const [technicianId, setTechnicianId] = useState(ticket.technicianId ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -75,16 +75,12 @@ function AssignForm({ ticket, technicians, onAssigned }: { ticket: Repair; techn
       <ErrorNotice error={error} title="Could not assign the ticket" />
       <label htmlFor={fieldId}>Technician</label>
       <div className="row">
-        {technicians ? (
-          <select id={fieldId} value={technicianId} onChange={(event) => setTechnicianId(event.target.value)} aria-invalid={!!problem}>
-            <option value="">Choose…</option>
-            {technicians.map((technician) => (
-              <option key={technician.id} value={technician.id}>{technicianLabel(technician)}</option>
-            ))}
-          </select>
-        ) : (
-          <input id={fieldId} value={technicianId} onChange={(event) => setTechnicianId(event.target.value)} placeholder="Technician id" aria-invalid={!!problem} />
-        )}
+        <select id={fieldId} value={technicianId} onChange={(event) => setTechnicianId(event.target.value)} aria-invalid={!!problem}>
+          <option value="">{technicians ? (technicians.length ? 'Choose…' : 'No technicians yet') : 'Loading…'}</option>
+          {(technicians ?? []).map((technician) => (
+            <option key={technician.id} value={technician.id}>{technicianLabel(technician)}</option>
+          ))}
+        </select>
         <button type="submit" disabled={busy}>{busy ? 'Assigning…' : 'Assign'}</button>
       </div>
       {problem && <p className="field-error" role="alert">{problem}</p>}
