@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, FindOptionsWhere, ObjectLiteral } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { PrivacyCatalog } from './catalog.js';
 import { LawfulBasis } from './lawful-basis.js';
 import { personalWriteScope } from './personal-data-guard.js';
@@ -99,16 +100,9 @@ export class PersonalDataWriter {
         return { ...completed, dropped: [...new Set([...first.dropped, ...completed.dropped])] };
       });
       const keyOf = this.primaryKeyOf(tx, entity);
-      const statement = tx
-        .createQueryBuilder()
-        .insert()
-        .into(entity)
-        .values(outcomes.map((outcome) => outcome.values) as Parameters<EntityManager['insert']>[1] as never)
-        .updateEntity(false);
-      if (options.skipConflicts) statement.orIgnore().returning(keyOf.columns.map((column) => column.propertyPath));
-      const result = await personalWriteScope.run({ kind: 'writer' }, () => statement.execute());
+      const raw = await insertRows(tx, entity, outcomes.map((outcome) => outcome.values), options.skipConflicts ? keyOf.columns : undefined);
       if (!options.skipConflicts) return outcomes.map((outcome) => ({ ...outcome, inserted: true }));
-      const insertedKeys = new Set((result.raw as Array<Record<string, unknown>>).map((raw) => keyOf.fromRaw(raw)));
+      const insertedKeys = new Set(raw.map((row) => keyOf.fromRaw(row)));
       return outcomes.map((outcome) => {
         const key = keyOf.fromValues(outcome.values);
         const inserted = insertedKeys.delete(key);
@@ -166,4 +160,44 @@ function keepLive<E extends ObjectLiteral>(table: TaggedTable, subjectId: string
     }
   }
   return { values: out as Partial<E>, dropped, live };
+}
+
+/**
+ * One multi-row INSERT in plain SQL with values prepared by TypeORM's driver
+ * (the query builder's parameter handling grows badly with thousands of
+ * parameters). With `returning`, conflicts are skipped and the keys of the
+ * rows that went in are answered. Called only by the writer, after the rule.
+ */
+async function insertRows<E extends ObjectLiteral>(
+  manager: EntityManager,
+  entity: EntityType<E>,
+  rows: ReadonlyArray<Partial<E>>,
+  returning?: readonly ColumnMetadata[],
+): Promise<Array<Record<string, unknown>>> {
+  const metadata = manager.connection.getMetadata(entity);
+  const driver = manager.connection.driver;
+  const columns = metadata.columns.filter((column) => rows.some((row) => row[column.propertyName as keyof E] !== undefined));
+  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  const answer: Array<Record<string, unknown>> = [];
+  // PostgreSQL takes at most 65,535 parameters per statement.
+  const perStatement = Math.max(1, Math.floor(65_535 / Math.max(1, columns.length)));
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const chunk = rows.slice(start, start + perStatement);
+    const parameters: unknown[] = [];
+    const tuples = chunk.map((row) => {
+      const placeholders = columns.map((column) => {
+        const value = row[column.propertyName as keyof E];
+        if (value === undefined) return 'DEFAULT';
+        parameters.push(driver.preparePersistentValue(value, column));
+        return `$${parameters.length}`;
+      });
+      return `(${placeholders.join(', ')})`;
+    });
+    const sql =
+      `INSERT INTO ${quote(metadata.tableName)} (${columns.map((column) => quote(column.databaseName)).join(', ')}) VALUES ${tuples.join(', ')}` +
+      (returning ? ` ON CONFLICT DO NOTHING RETURNING ${returning.map((column) => quote(column.databaseName)).join(', ')}` : '');
+    const result = (await manager.query(sql, parameters)) as Array<Record<string, unknown>>;
+    if (returning) answer.push(...result);
+  }
+  return answer;
 }

@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { startBroker } from '../apps/broker/src/broker.app.js';
+import { startFaultFeedback } from '../apps/fault-feedback/src/fault-feedback.app.js';
+import { loadConfig } from '#libs/config';
+import { createLogger, type RunningApp } from '#libs/platform';
+
+// One app of the backend in its own process, as in production (one container each), so the
+// broker and fault-feedback each get a core. argv: broker <databaseUrl> | faults <databaseUrl> <mqttUrl>.
+// Sends {mqtt} (broker) or {ready} (fault-feedback) once started; 'stop' stops it.
+const [role, databaseUrl, mqttUrl] = process.argv.slice(2);
+const config = loadConfig({
+  env: { NODE_ENV: 'test' },
+  overrides: { host: '127.0.0.1', database: { url: databaseUrl }, log: { level: 'silent' }, ...(mqttUrl ? { mqtt: { url: mqttUrl } } : {}) },
+});
+const context = { config, databaseUrl, logger: createLogger('silent') };
+const app: RunningApp = role === 'broker' ? await startBroker(context) : await startFaultFeedback(context);
+process.on('message', async (message: string) => {
+  if (message === 'stop') {
+    await app.stop();
+    process.exit(0);
+  }
+});
+process.send?.(role === 'broker' ? { mqtt: app.ports.mqtt } : { ready: true });
