@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { startBroker } from '../apps/broker/src/broker.app.js';
 import { startFaultFeedback } from '../apps/fault-feedback/src/fault-feedback.app.js';
 import { startProvisioning } from '../apps/provisioning/src/provisioning.app.js';
 import { validateConfig, type AppConfig } from '#libs/config';
-import { runMigrations, startEmbeddedPostgres, type EmbeddedDatabase } from '#libs/database';
+import { openBackendDatabase } from '#libs/database';
 import type { RunningApp } from '#libs/platform';
 
 export interface RunningBackend {
@@ -29,19 +28,14 @@ export async function startBackend(config: AppConfig, logger: Logger): Promise<R
     started.length = 0;
   };
   try {
-    let databaseUrl = config.database.url;
-    if (!databaseUrl) {
-      const dir = join(config.dataDir, 'pg');
-      const embedded: EmbeddedDatabase = await startEmbeddedPostgres({
-        dir,
-        onLog: (line) => logger.debug({ component: 'postgres' }, line),
-      });
-      started.push(embedded);
-      databaseUrl = embedded.url;
-      logger.info({ port: embedded.port, dir }, `embedded PostgreSQL on 127.0.0.1:${embedded.port} (data in ${dir})`);
+    const database = await openBackendDatabase(config, (line) => logger.debug({ component: 'postgres' }, line));
+    started.push({ stop: () => database.release() });
+    const databaseUrl = database.url;
+    if (database.startedEmbedded) {
+      const { port, dir } = database.startedEmbedded;
+      logger.info({ port, dir }, `embedded PostgreSQL on 127.0.0.1:${port} (data in ${dir})`);
     }
-    const applied = await runMigrations(databaseUrl);
-    logger.info({ applied }, applied.length ? `applied ${applied.length} migration(s)` : 'database schema up to date');
+    logger.info({ applied: database.applied }, database.applied.length ? `applied ${database.applied.length} migration(s)` : 'database schema up to date');
     const broker = await startBroker({ config, databaseUrl, logger });
     started.push(broker);
     // The services reach the broker of this process, wherever it landed.

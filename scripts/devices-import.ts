@@ -3,12 +3,12 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '#libs/config';
-import { dataSourceOptions } from '#libs/database';
+import { dataSourceOptions, openBackendDatabase } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, parseDevicesCsv, validateDeviceRows, type IssuedDevice } from '#libs/devices';
 import { DomainError } from '#libs/platform';
 
 // `npm run devices:import -- devices.csv --out labels.csv`: registers a factory batch straight into the
-// database (DATABASE_URL) and writes each new device's secret and QR payload to the labels file, the only
+// backend's database (DATABASE_URL, or the embedded PostgreSQL under ./data, running or not) and writes each new device's secret and QR payload to the labels file, the only
 // copy there will ever be. SNs already registered are listed on stderr and left untouched.
 
 const usage = 'usage: npm run devices:import -- <devices.csv> --out <labels.csv>';
@@ -24,7 +24,6 @@ try {
 } catch (error) {
   fail(error instanceof ConfigError ? error.message : String(error));
 }
-if (!config.database.url) fail('DATABASE_URL is not set: the import writes to the database the backend uses.');
 
 const started = Date.now();
 let rows;
@@ -34,7 +33,8 @@ try {
   fail(error instanceof DomainError ? error.message : `cannot read ${input}: ${String(error)}`);
 }
 
-const dataSource = await new DataSource(dataSourceOptions(config.database.url)).initialize();
+const database = await openBackendDatabase(config);
+const dataSource = await new DataSource(dataSourceOptions(database.url)).initialize();
 const labels = createWriteStream(output, { mode: 0o600 });
 labels.write('sn,mac,model,deviceSecret,qr\n');
 const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), {
@@ -60,6 +60,7 @@ try {
   }
 } finally {
   await dataSource.destroy();
+  await database.release();
 }
 
 function writeLabels(issued: IssuedDevice[]): Promise<void> {

@@ -1,8 +1,7 @@
 import 'reflect-metadata';
-import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { ConfigError, loadConfig } from '#libs/config';
-import { dataSourceOptions, startEmbeddedPostgres } from '#libs/database';
+import { dataSourceOptions, openBackendDatabase } from '#libs/database';
 import { loadPrivacyConfig, PrivacyCatalog } from '#libs/privacy';
 import { PROVISIONING_ENTITIES } from '../apps/provisioning/src/privacy-entities.js';
 
@@ -13,9 +12,9 @@ export function buildCatalog(): PrivacyCatalog {
 }
 
 /**
- * Runs `work` against DATABASE_URL, or against the embedded PostgreSQL under
- * <dataDir>/pg when DATABASE_URL is unset (stop `npm start` first: one
- * server per data folder). Exits 1 with a message on configuration errors.
+ * Runs `work` against the backend's database (DATABASE_URL, or the embedded
+ * PostgreSQL under <dataDir>/pg, running or not). Exits 1 with a message on
+ * configuration errors.
  */
 export async function withDatabase<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
   let config;
@@ -28,19 +27,15 @@ export async function withDatabase<T>(work: (dataSource: DataSource) => Promise<
     }
     throw error;
   }
-  let url = config.database.url;
-  let stopEmbedded: (() => Promise<void>) | undefined;
-  if (!url) {
-    const embedded = await startEmbeddedPostgres({ dir: join(config.dataDir, 'pg') });
-    url = embedded.url;
-    stopEmbedded = () => embedded.stop();
-  }
+  const database = await openBackendDatabase(config);
+  const url = database.url;
+  const stopEmbedded = () => database.release();
   const dataSource = new DataSource(dataSourceOptions(url, PROVISIONING_ENTITIES));
   await dataSource.initialize();
   try {
     return await work(dataSource);
   } finally {
     await dataSource.destroy();
-    await stopEmbedded?.();
+    await stopEmbedded();
   }
 }

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import mqtt from 'mqtt';
 import { call } from './support/http.js';
 
 /**
@@ -60,8 +61,13 @@ function exitOf(child: ChildProcess): Promise<number | null> {
   });
 }
 
-function runToExit(dataDir: string, extra: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [launcher], { env: environment(dataDir, extra), stdio: ['ignore', 'ignore', 'pipe'] });
+function runToExit(
+  dataDir: string,
+  extra: Record<string, string>,
+  script = launcher,
+  args: string[] = [],
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [script, ...args], { env: environment(dataDir, extra), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   return exitOf(child).then((code) => ({ code, stderr }));
@@ -126,6 +132,42 @@ describe('npm start on a bare machine', () => {
       second.child.kill('SIGINT');
       expect(await exitOf(second.child)).toBe(0);
     }
+  });
+
+  it('imports a factory batch into the running backend, whose broker then admits the devices, and again with it stopped', async () => {
+    const importer = join(process.cwd(), 'dist/scripts/devices-import.js');
+    const batch = join(dataDir, 'devices.csv');
+    const labels = join(dataDir, 'labels.csv');
+    const sns = Array.from({ length: 50 }, (_, index) => `IMPORT-${process.pid}-${index}`);
+    await writeFile(batch, ['sn,mac,model', ...sns.map((sn, index) => `${sn},00:11:22:33:44:${index.toString(16).padStart(2, '0')},HEATER-H2`)].join('\n'));
+
+    const running = await launch(dataDir);
+    try {
+      const imported = await runToExit(dataDir, {}, importer, [batch, '--out', labels]);
+      expect(imported.code).toBe(0);
+      expect(imported.stderr).toContain('registered 50 device(s)');
+      const rows = (await readFile(labels, 'utf8')).trim().split('\n');
+      expect(rows[0]).toBe('sn,mac,model,deviceSecret,qr');
+      expect(rows).toHaveLength(51);
+      const [sn, , , secret] = rows[1].split(',');
+      const appliance = await mqtt.connectAsync(`mqtt://127.0.0.1:${running.ports.mqtt}`, {
+        clientId: sn,
+        username: sn,
+        password: secret,
+        reconnectPeriod: 0,
+      });
+      expect(appliance.connected).toBe(true);
+      await appliance.endAsync();
+    } finally {
+      running.child.kill('SIGINT');
+      expect(await exitOf(running.child)).toBe(0);
+    }
+
+    const again = await runToExit(dataDir, {}, importer, [batch, '--out', join(dataDir, 'labels-2.csv')]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('50 SN(s) already registered');
+    const pid = await postmasterPid(dataDir);
+    expect(pid === undefined || !isAlive(pid)).toBe(true);
   });
 
   it('stops with one line naming the port and its variable when a port is taken, leaving nothing running', async () => {

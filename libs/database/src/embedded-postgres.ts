@@ -139,3 +139,13 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/** The embedded cluster under `dir` when a server (e.g. `npm start`) is running it now: its URL, else undefined. */
+export async function runningEmbeddedPostgres(dir: string, database = 'appliance'): Promise<string | undefined> {
+  const content = await readFile(join(resolve(dir), 'cluster', 'postmaster.pid'), 'utf8').catch(() => undefined);
+  if (!content) return undefined;
+  // postmaster.pid: pid, data directory, start time, port, ...
+  const [pid, , , port] = content.split('\n');
+  if (!isAlive(Number(pid)) || !/^\d+$/.test(port ?? '')) return undefined;
+  return `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+}
