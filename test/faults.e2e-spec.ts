@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
+import { DataSource } from 'typeorm';
+import { loadPrivacyConfig, PrivacyCatalog, RetentionService } from '#libs/privacy';
 import { addMember, bindDevice } from './factories/bindings.js';
 import { setConsent, setRestriction } from './factories/consents.js';
 import { eventually, registerDevices, type RegisteredDevice } from './factories/devices.js';
@@ -264,5 +266,29 @@ describe('fault reports over MQTT, kept by consent', () => {
       return rows[0]?.stored === 'deidentified' ? rows : undefined;
     });
     expect(row).toMatchObject({ sn: null, mac: null, diagnostics: null, owner_id: null });
+  });
+
+  it('retention: a year after it arrived, a full report keeps only its de-identified form', async () => {
+    const { owner, device, appliance } = await ownedReportingDevice(true);
+    const report = newFaultReport({ occurredAt: '2026-03-04T05:06:07.890Z' });
+    await appliance.send(report);
+    expect((await appliance.ackFor(report.reportId)).stored).toBe('full');
+    const dataSource = await new DataSource({ type: 'postgres', url: backend.databaseUrl }).initialize();
+    try {
+      const retention = new RetentionService(dataSource, new PrivacyCatalog(loadPrivacyConfig()));
+      const daysAhead = (days: number) => new Date(Date.now() + days * 24 * 3600_000);
+      await retention.apply(daysAhead(364));
+      const [kept] = await storedReports(backend, 'report_id = $1', [report.reportId]);
+      expect(kept).toMatchObject({ stored: 'full', sn: device.sn, owner_id: owner.userId, diagnostics: report.diagnostics });
+      expect(kept.occurred_at.toISOString()).toBe(report.occurredAt);
+
+      await retention.apply(daysAhead(366));
+      const [row] = await storedReports(backend, 'report_id = $1', [report.reportId]);
+      expect(row).toMatchObject({ stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner_id: null, code: 'E42', model: 'PURIFIER-X1' });
+      expect(row.occurred_at.toISOString()).toBe('2026-03-04T00:00:00.000Z');
+      expect(row.received_at.toISOString()).toMatch(/T00:00:00\.000Z$/);
+    } finally {
+      await dataSource.destroy();
+    }
   });
 });

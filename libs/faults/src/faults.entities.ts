@@ -9,6 +9,10 @@ export const FAULTS_ENTITIES = [FaultReportEntity, RepairTicketEntity, RepairSta
 /** Cuts a timestamp to midnight UTC of its day, in SQL. */
 const DAY = (column: string) => `date_trunc('day', ${column}, 'UTC')`;
 
+/** What a de-identified report keeps: model, firmware, code, severity and the day; no SN, MAC, diagnostics or person. */
+const DEIDENTIFY = `stored = 'deidentified', sn = NULL, mac = NULL, diagnostics = NULL, owner_id = NULL,
+  occurred_at = ${DAY('occurred_at')}, received_at = ${DAY('received_at')}`;
+
 // Importing this module (as the entity list does in every process that serves
 // the rights) registers what faults adds to them, the way importing an entity
 // registers its @PersonalData tags.
@@ -18,13 +22,12 @@ registerErasureHook({
   // the exact times as well, so nothing links it back to a device's history.
   onPurposesEnded: async (manager, subjectId, ended) => {
     if (!ended.has('fault_diagnostics')) return;
-    await manager.query(
-      `UPDATE fault_reports
-          SET stored = 'deidentified', sn = NULL, mac = NULL, diagnostics = NULL, owner_id = NULL,
-              occurred_at = ${DAY('occurred_at')}, received_at = ${DAY('received_at')}
-        WHERE owner_id = $1`,
-      [subjectId],
-    );
+    await manager.query(`UPDATE fault_reports SET ${DEIDENTIFY} WHERE owner_id = $1`, [subjectId]);
+  },
+  // Retention ends the owner link (and SN, MAC) after their period; a report
+  // left without its link becomes the same de-identified record, times cut to the day.
+  onRetentionApplied: async (manager) => {
+    await manager.query(`UPDATE fault_reports SET ${DEIDENTIFY} WHERE stored = 'full' AND owner_id IS NULL`);
   },
   // An erased account's open repairs will never be visited: cancel them, so no technician keeps access.
   onAccountErased: async (manager, subjectId) => {

@@ -21,6 +21,13 @@ export interface ErasureHook {
    * to the day). Must be idempotent: it may run when nothing changed.
    */
   onPurposesEnded?(manager: EntityManager, subjectId: string, ended: ReadonlySet<Purpose>): Promise<void>;
+  /**
+   * Retention has just erased values whose period ended (every subject at
+   * once). Finish what NULL alone leaves half done, e.g. a record that lost
+   * the link to its person keeps nothing else that could lead back to them.
+   * Must be idempotent.
+   */
+  onRetentionApplied?(manager: EntityManager, now: Date): Promise<void>;
 }
 
 /** Adds a section to GET /v1/me/export: `{ [name]: await build(manager, subjectId) }`. */

@@ -3,6 +3,7 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { PrivacyCatalog } from './catalog.js';
+import { listErasureHooks } from './extensions.js';
 import { q } from './personal-data-eraser.js';
 
 export interface RetentionResult {
@@ -17,7 +18,8 @@ export interface RetentionResult {
  * older than the period is set to NULL (e.g. pairing network info 24 hours
  * after the pairing ended). Then a sweep nulls any tagged value whose subject
  * has no live purpose for it (privacy_is_live in SQL), a backstop for data
- * written outside the writer or before a tag existed.
+ * written outside the writer or before a tag existed. Last, each context's
+ * onRetentionApplied hook finishes its de-identification.
  */
 @Injectable()
 export class RetentionService {
@@ -46,6 +48,7 @@ export class RetentionService {
         results.push({ table: table.table, column: column.column, reason: 'no-live-purpose', erased: swept });
       }
     }
+    for (const hook of listErasureHooks()) await hook.onRetentionApplied?.(this.dataSource.manager, now);
     return results;
   }
 }
