@@ -18,7 +18,8 @@
 //    LawfulBasis.livePurposes(subjectId) answers "may I process this now?".
 // 3. Withdrawal, restriction, retention and account erasure null your tagged
 //    columns by themselves. For more than NULL (unbind devices, cut a time to
-//    the day) registerErasureHook({ name, onAccountErased, onPurposesEnded }).
+//    the day) registerErasureHook({ name, onAccountErased, onPurposesEnded,
+//    onRetentionApplied }).
 // 4. registerExportSection('devices', (manager, subjectId) => ...) adds your
 //    part to GET /v1/me/export.
 // 5. Staff reads of a person's data: AccessLogService.record({ subjectId,
