@@ -25,7 +25,8 @@ function gate(id: string) {
 @Controller()
 class ProbeHandler {
   @EventPattern('probe/+')
-  async handle(@Payload() body: { id: string; failOnce?: boolean }, @Ctx() context: unknown): Promise<void> {
+  async handle(@Payload() payload: Buffer, @Ctx() context: unknown): Promise<void> {
+    const body = JSON.parse(payload.toString('utf8')) as { id: string; failOnce?: boolean };
     // Nest 12 types handler arguments after the payload as unknown.
     expect((context as MqttContext).getTopic()).toBe(`probe/${body.id}`);
     if (body.failOnce && !firstFailureSeen) {

@@ -56,10 +56,21 @@ export class ReliableMqttServer extends ServerMqtt {
    * JSON body with an `id` field for a request and publish a reply to
    * `<topic>/reply`, which no service account may do: the broker would drop
    * the connection and the message would come back forever. Payloads come
-   * from devices, so their shape never chooses the path.
+   * from devices, so their shape never chooses the path. The payload reaches
+   * the handler as the raw bytes (@Payload() is a Buffer): handlers decode it
+   * with mqtt-contract's decodePayload, so it is parsed once, not twice.
    */
   override async handleMessage(channel: string, buffer: Buffer, _pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<unknown> {
-    return this.handleEvent(channel, { data: this.parseMessage(buffer.toString()) }, new MqttContext([channel, originalPacket as never]));
+    return this.handleEvent(channel, { data: buffer }, new MqttContext([channel, originalPacket as never]));
+  }
+
+  /**
+   * Nest tries JSON.parse on every topic to support JSON patterns, and a
+   * topic is never JSON: one thrown and caught exception per message was the
+   * consumer's largest single cost under load (npm run bench, fault-ingestion).
+   */
+  override getRouteFromPattern(pattern: string): string {
+    return pattern.startsWith('{') ? super.getRouteFromPattern(pattern) : this.normalizePattern(pattern);
   }
 
   /** Like Nest's Kafka server: wait for the handler's stream so its failure reaches us. */
