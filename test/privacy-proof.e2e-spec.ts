@@ -734,9 +734,17 @@ async function expectDeviceTablesAsModelled(world: World): Promise<void> {
   const pairingRows = await query<PairingRow>(`SELECT ${PAIRING_COLUMNS} FROM pairings`);
   const bindingRows = await query<{ sn: string; owner_id: string; bound_at: Date }>('SELECT sn, owner_id, bound_at FROM device_bindings');
   const historyRows = await query<{ user_id: string; sn: string | null; event: string; at: Date }>('SELECT user_id, sn, event, at FROM device_history');
-  const reportRows = await query<{ report_id: string; stored: string; sn: string | null; mac: string | null; diagnostics: unknown; owner_id: string | null }>(
-    'SELECT report_id, stored, sn, mac, diagnostics, owner_id FROM fault_reports',
-  );
+  const reportRows = await query<{
+    report_id: string;
+    stored: string;
+    sn: string | null;
+    mac: string | null;
+    diagnostics: unknown;
+    owner_id: string | null;
+    occurred_at: Date;
+    received_at: Date;
+  }>('SELECT report_id, stored, sn, mac, diagnostics, owner_id, occurred_at, received_at FROM fault_reports');
+  const atMidnight = (instant: Date) => new Date(instant).toISOString().endsWith('T00:00:00.000Z');
   const found = [
     ...differences('pairings', keyed(pairingRows.map(pairingFromRow), (row) => row.id), keyed(livePairings.map(pairingAsStored), (pairing) => pairing.id)),
     ...differences(
@@ -755,11 +763,19 @@ async function expectDeviceTablesAsModelled(world: World): Promise<void> {
     ),
     ...differences(
       'fault_reports',
-      keyed(reportRows, (row) => row.report_id, (row) => ({ stored: row.stored, sn: row.sn, mac: row.mac, diagnostics: row.diagnostics, owner: row.owner_id })),
+      keyed(reportRows, (row) => row.report_id, (row) => ({
+        stored: row.stored,
+        sn: row.sn,
+        mac: row.mac,
+        diagnostics: row.diagnostics,
+        owner: row.owner_id,
+        // A full report keeps its exact receipt time; a de-identified one keeps only the days.
+        ...(row.stored === 'full' ? { receivedAt: new Date(row.received_at).toISOString() } : { timesCutToDay: atMidnight(row.occurred_at) && atMidnight(row.received_at) }),
+      })),
       keyed([...world.reports.values()], (report) => report.reportId, (report) =>
         report.stored === 'full'
-          ? { stored: 'full', sn: report.sn, mac: report.mac, diagnostics: report.diagnostics, owner: report.ownerId }
-          : { stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner: null },
+          ? { stored: 'full', sn: report.sn, mac: report.mac, diagnostics: report.diagnostics, owner: report.ownerId, receivedAt: new Date(report.receivedAt).toISOString() }
+          : { stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner: null, timesCutToDay: true },
       ),
     ),
   ];
