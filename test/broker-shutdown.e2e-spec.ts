@@ -20,6 +20,8 @@ describe('broker shutdown on SIGTERM', () => {
   let device: RegisteredDevice;
   let broker: ChildProcess;
   let mqttUrl: string;
+  /** Everything the broker logged so far (JSON lines). */
+  let output = '';
 
   beforeAll(async () => {
     backend = await startTestBackend({ auth: { adminPhones: [ADMIN_PHONE] } });
@@ -39,7 +41,6 @@ describe('broker shutdown on SIGTERM', () => {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const port = await new Promise<number>((resolve, reject) => {
-      let output = '';
       broker.stdout!.on('data', (chunk) => {
         output += chunk;
         const match = /"port":(\d+),"msg":"broker MQTT listening/.exec(output);
@@ -84,7 +85,8 @@ describe('broker shutdown on SIGTERM', () => {
       broker.once('exit', (code) => resolve({ code, at: Date.now() })),
     );
     broker.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The listener closes in the same turn as the "stopping" line is written; no guessing at delays.
+    while (!output.includes('"msg":"broker stopping"')) await new Promise((resolve) => setTimeout(resolve, 10));
     await expect(connectDevice(mqttUrl, device.sn, device.deviceSecret, { connectTimeout: 1000 })).rejects.toThrow();
 
     const { code, at } = await exited;
