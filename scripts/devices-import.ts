@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from '#libs/config';
+import { loadConfigOrExit } from '#libs/config';
 import { dataSourceOptions, openBackendDatabase } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, parseDevicesCsv, validateDeviceRows, type IssuedDevice } from '#libs/devices';
 import { DomainError } from '#libs/platform';
@@ -18,12 +18,7 @@ const input = args.find((arg, index) => !arg.startsWith('--') && index !== outIn
 const output = outIndex >= 0 ? args[outIndex + 1] : undefined;
 if (!input || !output) fail(usage);
 
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  fail(error instanceof ConfigError ? error.message : String(error));
-}
+const config = loadConfigOrExit();
 
 const started = Date.now();
 let rows;

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
-import { ConfigError, loadConfig } from '#libs/config';
+import { loadConfigOrExit } from '#libs/config';
 import { dataSourceOptions, openBackendDatabase } from '#libs/database';
 import { loadPrivacyConfig, PrivacyCatalog } from '#libs/privacy';
 import { PROVISIONING_ENTITIES } from '../apps/provisioning/src/privacy-entities.js';
@@ -17,16 +17,7 @@ export function buildCatalog(): PrivacyCatalog {
  * configuration errors.
  */
 export async function withDatabase<T>(work: (dataSource: DataSource) => Promise<T>): Promise<T> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const database = await openBackendDatabase(config);
   const url = database.url;
   const stopEmbedded = () => database.release();

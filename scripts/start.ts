@@ -1,17 +1,10 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from '#libs/config';
+import { loadConfigOrExit } from '#libs/config';
 import { createLogger, PortInUseError } from '#libs/platform';
 import { startBackend } from './backend.js';
 
 // `npm start`: the whole backend in one process; Ctrl-C stops all of it, PostgreSQL included.
-let config;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
+const config = loadConfigOrExit();
 const logger = createLogger(config.log.level, 'backend');
 const backend = await startBackend(config, logger).catch((error: unknown) => {
   process.stderr.write(`${error instanceof PortInUseError ? error.message : `Start-up failed: ${String(error instanceof Error ? error.message : error)}`}\n`);

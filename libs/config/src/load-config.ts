@@ -169,3 +169,17 @@ function deepMerge(base: Plain, extra: Plain): Plain {
 function isPlain(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/**
+ * For command-line entry points (npm start, the apps, the tools): the
+ * configuration, or the one-line reason on stderr and exit code 1.
+ */
+export function loadConfigOrExit(options: LoadConfigOptions = {}): AppConfig {
+  try {
+    return loadConfig(options);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

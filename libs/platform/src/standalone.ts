@@ -1,4 +1,4 @@
-import { loadConfig, ConfigError } from '#libs/config';
+import { loadConfigOrExit } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
 import { PortInUseError } from './listen.js';
 import { createLogger } from './logger.js';
@@ -9,16 +9,7 @@ import { createLogger } from './logger.js';
  * stops cleanly on SIGINT/SIGTERM.
  */
 export async function runStandalone(name: string, start: (context: AppContext) => Promise<RunningApp>): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const logger = createLogger(config.log.level, name);
   if (!config.database.url) {
     process.stderr.write(`${name}: DATABASE_URL is not set. Run "npm start" for the embedded PostgreSQL, or set DATABASE_URL.\n`);
