@@ -17,9 +17,9 @@ function capture() {
 describe('log redaction', () => {
   it('keeps phones, MACs, SNs in device topics and tokens out of free text', () => {
     const text = redactText(
-      'login +8613800138000 from AA:BB:CC:DD:EE:FF on devices/SN-0001/faults with Bearer eyJhbGciOi.eyJzdWIi.sig and aa-bb-cc-dd-ee-ff',
+      'login +8613800138000 from AA:BB:CC:DD:EE:FF on devices/SN-0001/faults with Bearer eyJhbGciOi.eyJzdWIi.sig and aa-bb-cc-dd-ee-ff, GET /x?phone=%2B8613900139000',
     );
-    expect(text).not.toMatch(/8613800138000|AA:BB|SN-0001|eyJ|aa-bb/);
+    expect(text).not.toMatch(/8613800138000|AA:BB|SN-0001|eyJ|aa-bb|8613900139000/);
     expect(text).toContain('devices/[redacted]/faults');
   });
 

@@ -25,7 +25,7 @@ export const REDACTED_KEYS = [
 ] as const;
 
 const CENSOR = '[redacted]';
-const E164 = /\+[1-9]\d{7,14}\b/g;
+const E164 = /(?:\+|%2B)[1-9]\d{7,14}\b/gi;
 const MAC = /\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b/g;
 const DEVICE_PATH = /(devices\/)[^/?\s"]+/g;
 const BEARER = /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/g;
