@@ -1,18 +1,13 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import type { ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { generate } from 'mqtt-packet';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '#libs/config';
-import { dataSourceOptions, runMigrations, startEmbeddedPostgres } from '#libs/database';
-import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
+import type { IssuedDevice } from '#libs/devices';
 import type { BenchResult, BenchSection } from '../section.js';
+import { openDatabase, registerDevices, startWorker, stopWorker } from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 5000);
 const CONCURRENCY = 500;
+const BROKER_KILL_AFTER_MS = 10000;
 
 interface Memory {
   heapUsed: number;
@@ -30,10 +25,10 @@ export const brokerConnectStorm: BenchSection = {
   name: 'broker-connect-storm',
   description: `${DEVICES} authenticating devices connect at once, vs bare Aedes without auth`,
   async run(): Promise<BenchResult> {
-    const database = await openDatabase();
+    const database = await openDatabase('its devices table gets bench rows with BENCH- SNs');
     try {
-      const devices = await registerDevices(database.url, DEVICES);
-      const auth = await startWorker(['auth', database.url]);
+      const devices = await registerDevices(database.url, DEVICES, { snPrefix: 'BENCH', macPrefix: '02:00' });
+      const auth = await startBroker(['auth', database.url]);
       const authRuns = await (async () => {
         try {
           const idle = await memoryOf(auth.child);
@@ -45,10 +40,10 @@ export const brokerConnectStorm: BenchSection = {
           closeAll(warm.sockets);
           return { cold, warm, perThousand: perThousand(idle, loaded) };
         } finally {
-          await stopWorker(auth.child);
+          await stopWorker(auth.child, BROKER_KILL_AFTER_MS);
         }
       })();
-      const bare = await startWorker(['bare']);
+      const bare = await startBroker(['bare']);
       const bareRun = await (async () => {
         try {
           const idle = await memoryOf(bare.child);
@@ -57,7 +52,7 @@ export const brokerConnectStorm: BenchSection = {
           closeAll(run.sockets);
           return { run, perThousand: perThousand(idle, loaded) };
         } finally {
-          await stopWorker(bare.child);
+          await stopWorker(bare.child, BROKER_KILL_AFTER_MS);
         }
       })();
       const ratio = authRuns.warm.rate / bareRun.run.rate;
@@ -148,69 +143,15 @@ function perThousand(idle: Memory, loaded: Memory): Memory {
   return { heapUsed: (loaded.heapUsed - idle.heapUsed) * scale, rss: (loaded.rss - idle.rss) * scale };
 }
 
-async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  const configured = process.env.DATABASE_URL;
-  if (configured) {
-    process.stderr.write('bench: using DATABASE_URL (its devices table gets bench rows with BENCH- SNs)\n');
-    await runMigrations(configured);
-    return { url: configured, close: async () => undefined };
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
-  const { chmod } = await import('node:fs/promises');
-  await chmod(dir, 0o755);
-  const embedded = await startEmbeddedPostgres({ dir: join(dir, 'pg'), database: 'bench' });
-  await runMigrations(embedded.url);
-  return {
-    url: embedded.url,
-    close: async () => {
-      await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function registerDevices(url: string, count: number): Promise<IssuedDevice[]> {
-  const config = loadConfig({ env: { NODE_ENV: 'test' } });
-  const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
-  try {
-    const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), { notify: async () => undefined });
-    const run = Date.now().toString(36).toUpperCase();
-    const rows = Array.from({ length: count }, (_, index) => ({
-      sn: `BENCH-${run}-${index}`,
-      mac: `02:00:${index.toString(16).padStart(8, '0').toUpperCase().match(/../g)!.join(':')}`,
-      model: 'BENCH',
-      firmware: null,
-    }));
-    return (await registry.register(rows, { chunkSize: 2000 })).issued;
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
-async function startWorker(args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'broker-worker.js');
-  const child = fork(script, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'test' } });
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once('message', (message: { port: number }) => resolve(message.port));
-    child.once('exit', (code) => reject(new Error(`broker worker exited with ${code}`)));
-  });
-  return { child, port };
+/** A broker in its own process, with --expose-gc so memoryOf() can collect before measuring. */
+async function startBroker(args: string[]): Promise<{ child: ChildProcess; port: number }> {
+  const { child, message } = await startWorker<{ port: number }>('broker-worker.js', args, { execArgv: ['--expose-gc'] });
+  return { child, port: message.port };
 }
 
 function memoryOf(child: ChildProcess): Promise<Memory> {
   return new Promise((resolve) => {
     child.once('message', (message: Memory) => resolve(message));
     child.send('mem');
-  });
-}
-
-function stopWorker(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send('stop');
   });
 }

@@ -1,17 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
-import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '#libs/config';
-import { dataSourceOptions, runMigrations, startEmbeddedPostgres } from '#libs/database';
-import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
+import type { IssuedDevice } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import type { BenchResult, BenchSection } from '../section.js';
+import { inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_FAULT_DEVICES ?? 1000);
 const REPORTS_PER_DEVICE = Number(process.env.BENCH_FAULT_REPORTS ?? 20);
@@ -39,38 +31,39 @@ export const faultIngestion: BenchSection = {
   name: 'fault-ingestion',
   description: `${DEVICES} devices x ${REPORTS_PER_DEVICE} QoS 1 fault reports, acked after commit, vs bare Aedes pub->sub`,
   async run(): Promise<BenchResult> {
-    const database = await openDatabase();
-        try {
-      const devices = await registerDevices(database.url, DEVICES);
+    const database = await openDatabase('it gets bench devices with FAULT- SNs, bench accounts and fault reports');
+    try {
+      const devices = await registerDevices(database.url, DEVICES, { snPrefix: 'FAULT', macPrefix: '02:02' });
       await createOwners(database.url, devices);
       const payloads = devices.map(() => Array.from({ length: REPORTS_PER_DEVICE }, () => newReport()));
 
-      const broker = await startChild('fault-backend-worker.js', ['broker', database.url]);
-      const brokerUrl = `mqtt://127.0.0.1:${(broker.message as { mqtt: number }).mqtt}`;
+      const broker = await startWorker<{ mqtt: number }>('fault-backend-worker.js', ['broker', database.url]);
+      const brokerUrl = `mqtt://127.0.0.1:${broker.message.mqtt}`;
       let ingestion: Run;
       try {
-        const service = await startChild('fault-backend-worker.js', ['faults', database.url, brokerUrl]);
+        const service = await startWorker('fault-backend-worker.js', ['faults', database.url, brokerUrl]);
         try {
           ingestion = await closedLoop('fault-feedback', brokerUrl, devices, payloads, 'ack');
         } finally {
-          await stopChild(service.child);
+          await stopWorker(service.child);
         }
       } finally {
-        await stopChild(broker.child);
+        await stopWorker(broker.child);
       }
       const stored = await countStored(database.url);
 
-      const bare = await startChild('broker-worker.js', ['bare']);
+      const bare = await startWorker<{ port: number }>('broker-worker.js', ['bare']);
       let pubsub: Run;
       try {
-        pubsub = await closedLoop('bare Aedes', `mqtt://127.0.0.1:${(bare.message as { port: number }).port}`, devices, payloads, 'subscriber');
+        pubsub = await closedLoop('bare Aedes', `mqtt://127.0.0.1:${bare.message.port}`, devices, payloads, 'subscriber');
       } finally {
-        await stopChild(bare.child);
+        await stopWorker(bare.child);
       }
 
       const rate = (run: Run) => run.done / run.seconds;
       const ratio = rate(ingestion) / rate(pubsub);
-      const row = (run: Run, what: string) => [run.label, what, String(run.done), rate(run).toFixed(0), pct(run.latencies, 50), pct(run.latencies, 99)];
+      const ms = (run: Run, p: number) => percentile(run.latencies, p)?.toFixed(1) ?? '';
+      const row = (run: Run, what: string) => [run.label, what, String(run.done), rate(run).toFixed(0), ms(run, 50), ms(run, 99)];
       return {
         table: [
           ['path', 'measured', 'messages', 'per second', 'p50 ms', 'p99 ms'],
@@ -164,30 +157,6 @@ function answerOf(client: MqttClient, sn: string, payload: string, waiting: Map<
   return done;
 }
 
-function pct(sorted: number[], p: number): string {
-  const value = sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-  return value === undefined ? '' : value.toFixed(1);
-}
-
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-    }),
-  );
-}
-
-async function sql<T = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
 /**
  * One owner per device; every other owner grants fault_diagnostics. Written
  * straight into a throw-away database (accounts, the consent state the
@@ -210,64 +179,4 @@ async function createOwners(url: string, devices: IssuedDevice[]): Promise<void>
 async function countStored(url: string): Promise<{ full: number; deidentified: number }> {
   const rows = await sql<{ stored: 'full' | 'deidentified'; count: number }>(url, 'SELECT stored, count(*)::int AS count FROM fault_reports GROUP BY stored');
   return { full: rows.find((row) => row.stored === 'full')?.count ?? 0, deidentified: rows.find((row) => row.stored === 'deidentified')?.count ?? 0 };
-}
-
-async function registerDevices(url: string, count: number): Promise<IssuedDevice[]> {
-  const config = loadConfig({ env: { NODE_ENV: 'test' } });
-  const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
-  try {
-    const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), { notify: async () => undefined });
-    const run = Date.now().toString(36).toUpperCase();
-    const rows = Array.from({ length: count }, (_, index) => ({
-      sn: `FAULT-${run}-${index}`,
-      mac: `02:02:${index.toString(16).padStart(8, '0').toUpperCase().match(/../g)!.join(':')}`,
-      model: 'BENCH',
-      firmware: null,
-    }));
-    return (await registry.register(rows, { chunkSize: 2000 })).issued;
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
-async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  const configured = process.env.DATABASE_URL;
-  if (configured) {
-    process.stderr.write('bench: using DATABASE_URL (it gets bench devices with FAULT- SNs, bench accounts and fault reports)\n');
-    await runMigrations(configured);
-    return { url: configured, close: async () => undefined };
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
-  const { chmod } = await import('node:fs/promises');
-  await chmod(dir, 0o755);
-  const embedded = await startEmbeddedPostgres({ dir: join(dir, 'pg'), database: 'bench' });
-  await runMigrations(embedded.url);
-  return {
-    url: embedded.url,
-    close: async () => {
-      await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startChild(script: string, args: string[]): Promise<{ child: ChildProcess; message: unknown }> {
-  const path = join(dirname(fileURLToPath(import.meta.url)), '..', script);
-  const child = fork(path, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'test' } });
-  const message = await new Promise<unknown>((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-  return { child, message };
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send('stop');
-  });
 }

@@ -1,16 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import pg from 'pg';
-import { DataSource } from 'typeorm';
-import { loadConfig } from '#libs/config';
-import { dataSourceOptions, runMigrations, startEmbeddedPostgres } from '#libs/database';
-import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
 import { topics } from '#libs/mqtt-contract';
 import type { BenchResult, BenchSection } from '../section.js';
+import { inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
 
 const PAIRINGS = Number(process.env.BENCH_PAIRINGS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_PAIRING_CONCURRENCY ?? 50);
@@ -28,16 +23,16 @@ export const pairingWave: BenchSection = {
   name: 'pairing-wave',
   description: `${PAIRINGS} pairings end to end (HTTP create, MQTT confirm, bound), ${CONCURRENCY} at a time`,
   async run(): Promise<BenchResult> {
-    const database = await openDatabase();
+    const database = await openDatabase('it gets bench devices with PAIR- SNs, and bench accounts');
     const dataDir = await mkdtemp(join(tmpdir(), 'bench-pairing-'));
     const clients: MqttClient[] = [];
     let worker: ChildProcess | undefined;
     try {
-      const devices = await registerDevices(database.url, PAIRINGS);
-      const started = await startWorker([database.url, dataDir, ADMIN_PHONE]);
+      const devices = await registerDevices(database.url, PAIRINGS, { snPrefix: 'PAIR', macPrefix: '02:01' });
+      const started = await startWorker<{ provisioningHttp: number; mqtt: number }>('pairing-backend-worker.js', [database.url, dataDir, ADMIN_PHONE]);
       worker = started.child;
-      const http = `http://127.0.0.1:${started.ports.provisioningHttp}`;
-      const mqttUrl = `mqtt://127.0.0.1:${started.ports.mqtt}`;
+      const http = `http://127.0.0.1:${started.message.provisioningHttp}`;
+      const mqttUrl = `mqtt://127.0.0.1:${started.message.mqtt}`;
       const tokens: string[] = [];
       for (let index = 0; index < ACCOUNTS; index += 1) tokens.push(await signIn(http, dataDir, `+86139${String(index).padStart(8, '0')}`));
       process.stderr.write(`pairing-wave: connecting ${devices.length} appliances\n`);
@@ -80,7 +75,7 @@ export const pairingWave: BenchSection = {
       const seconds = (performance.now() - waveStart) / 1000;
       const bound = await countBindings(database.url, devices.map((device) => device.sn));
       latencies.sort((a, b) => a - b);
-      const percentile = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? NaN;
+      const ms = (p: number) => (percentile(latencies, p) ?? NaN).toFixed(0);
       return {
         table: [
           ['pairings', 'at a time', 'bound (database)', 'failed', 'pairings/s', 'p50 ms', 'p99 ms', 'max ms'],
@@ -90,8 +85,8 @@ export const pairingWave: BenchSection = {
             String(bound),
             String(failures.length),
             (latencies.length / seconds).toFixed(0),
-            percentile(50).toFixed(0),
-            percentile(99).toFixed(0),
+            ms(50),
+            ms(99),
             (latencies.at(-1) ?? NaN).toFixed(0),
           ],
         ],
@@ -106,15 +101,6 @@ export const pairingWave: BenchSection = {
   },
 };
 
-async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
-  const queue = [...items];
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
-      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-    }),
-  );
-}
-
 async function signIn(http: string, dataDir: string, phone: string): Promise<string> {
   const post = (path: string, body: unknown) =>
     fetch(`${http}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -126,72 +112,6 @@ async function signIn(http: string, dataDir: string, phone: string): Promise<str
 }
 
 async function countBindings(url: string, sns: string[]): Promise<number> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ count: number }>('SELECT count(*)::int AS count FROM device_bindings WHERE sn = ANY($1)', [sns]);
-    return rows[0].count;
-  } finally {
-    await client.end();
-  }
-}
-
-async function registerDevices(url: string, count: number): Promise<IssuedDevice[]> {
-  const config = loadConfig({ env: { NODE_ENV: 'test' } });
-  const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
-  try {
-    const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), { notify: async () => undefined });
-    const run = Date.now().toString(36).toUpperCase();
-    const rows = Array.from({ length: count }, (_, index) => ({
-      sn: `PAIR-${run}-${index}`,
-      mac: `02:01:${index.toString(16).padStart(8, '0').toUpperCase().match(/../g)!.join(':')}`,
-      model: 'BENCH',
-      firmware: null,
-    }));
-    return (await registry.register(rows, { chunkSize: 2000 })).issued;
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
-async function openDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  const configured = process.env.DATABASE_URL;
-  if (configured) {
-    process.stderr.write('bench: using DATABASE_URL (it gets bench devices with PAIR- SNs, and bench accounts)\n');
-    await runMigrations(configured);
-    return { url: configured, close: async () => undefined };
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
-  const { chmod } = await import('node:fs/promises');
-  await chmod(dir, 0o755);
-  const embedded = await startEmbeddedPostgres({ dir: join(dir, 'pg'), database: 'bench' });
-  await runMigrations(embedded.url);
-  return {
-    url: embedded.url,
-    close: async () => {
-      await embedded.stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function startWorker(args: string[]): Promise<{ child: ChildProcess; ports: { provisioningHttp: number; mqtt: number } }> {
-  const script = join(dirname(fileURLToPath(import.meta.url)), '..', 'pairing-backend-worker.js');
-  const child = fork(script, args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'test' } });
-  const ports = await new Promise<{ provisioningHttp: number; mqtt: number }>((resolve, reject) => {
-    child.once('message', (message: { provisioningHttp: number; mqtt: number }) => resolve(message));
-    child.once('exit', (code) => reject(new Error(`backend worker exited with ${code}`)));
-  });
-  return { child, ports };
-}
-
-function stopWorker(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.send('stop');
-  });
+  const rows = await sql<{ count: number }>(url, 'SELECT count(*)::int AS count FROM device_bindings WHERE sn = ANY($1)', [sns]);
+  return rows[0].count;
 }

@@ -1,0 +1,114 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { loadConfig } from '#libs/config';
+import { dataSourceOptions, runMigrations, startEmbeddedPostgres } from '#libs/database';
+import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
+
+// What the bench sections share: a throw-away database, bench devices, worker processes, small helpers.
+
+/**
+ * DATABASE_URL if set (migrated, left in place), else an embedded PostgreSQL in a temporary
+ * directory that close() removes. `leftBehind` says what a section writes into a configured database.
+ */
+export async function openDatabase(leftBehind: string): Promise<{ url: string; close(): Promise<void> }> {
+  const configured = process.env.DATABASE_URL;
+  if (configured) {
+    process.stderr.write(`bench: using DATABASE_URL (${leftBehind})\n`);
+    await runMigrations(configured);
+    return { url: configured, close: async () => undefined };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'bench-pg-'));
+  await chmod(dir, 0o755);
+  const embedded = await startEmbeddedPostgres({ dir: join(dir, 'pg'), database: 'bench' });
+  await runMigrations(embedded.url);
+  return {
+    url: embedded.url,
+    close: async () => {
+      await embedded.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Registers `count` devices through the real registry. Each section has its own series, so
+ * several sections can share one DATABASE_URL: SNs `<snPrefix>-<run>-<n>`, MACs `<macPrefix>:..`.
+ */
+export async function registerDevices(url: string, count: number, series: { snPrefix: string; macPrefix: string }): Promise<IssuedDevice[]> {
+  const config = loadConfig({ env: { NODE_ENV: 'test' } });
+  const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
+  try {
+    const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), { notify: async () => undefined });
+    const run = Date.now().toString(36).toUpperCase();
+    const rows = Array.from({ length: count }, (_, index) => ({
+      sn: `${series.snPrefix}-${run}-${index}`,
+      mac: `${series.macPrefix}:${index.toString(16).padStart(8, '0').toUpperCase().match(/../g)!.join(':')}`,
+      model: 'BENCH',
+      firmware: null,
+    }));
+    return (await registry.register(rows, { chunkSize: 2000 })).issued;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/**
+ * Forks one of the bench's worker scripts (a file next to this one) and waits for its first
+ * message, which each worker sends once started (its ports, or that it is ready).
+ */
+export async function startWorker<Message>(script: string, args: string[], options: { execArgv?: string[] } = {}): Promise<{ child: ChildProcess; message: Message }> {
+  const path = join(dirname(fileURLToPath(import.meta.url)), script);
+  const child = fork(path, args, {
+    ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env: { ...process.env, NODE_ENV: 'test' },
+  });
+  const message = await new Promise<Message>((resolve, reject) => {
+    child.once('message', (first: Message) => resolve(first));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return { child, message };
+}
+
+/** Asks a worker to stop and waits for it to exit; kills it if it has not after `killAfterMs`. */
+export function stopWorker(child: ChildProcess, killAfterMs = 15000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.send('stop');
+  });
+}
+
+/** Runs `work` over `items`, at most `concurrency` at once. */
+export async function inParallel<T>(items: T[], concurrency: number, work: (item: T) => Promise<void>): Promise<void> {
+  const queue = [...items];
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
+}
+
+/** The p-th percentile (nearest rank) of ascending `sorted`; undefined when it is empty. */
+export function percentile(sorted: number[], p: number): number | undefined {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** One query on a connection of its own. */
+export async function sql<T = Record<string, unknown>>(url: string, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
