@@ -1,21 +1,13 @@
 import type { MqttClient } from 'mqtt';
 import pg from 'pg';
+import type { NetworkInfo } from '#libs/devices';
 import { topics } from '#libs/mqtt-contract';
 import type { TestBackend } from '../support/backend.js';
 import { call, type HttpResult } from '../support/http.js';
 import { connectDevice, nextMessage, registerDevices, type RegisteredDevice } from './devices.js';
 import type { SignedIn } from './users.js';
 
-export interface NetworkInput {
-  phoneModel?: string;
-  osVersion?: string;
-  routerMac?: string;
-  hiddenSsid?: boolean;
-  networkId?: string;
-  wifiName?: string;
-}
-
-export function newNetwork(overrides: NetworkInput = {}): Required<NetworkInput> {
+export function newNetwork(overrides: NetworkInfo = {}): Required<NetworkInfo> {
   return { phoneModel: 'Pixel 8', osVersion: 'Android 15', routerMac: 'AA:BB:CC:00:11:22', hiddenSsid: false, networkId: 'net-42', wifiName: 'home-5G', ...overrides };
 }
 
