@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { startTestBackend, type TestBackend } from './support/backend.js';
-import {
-  DESKTOP,
-  PHONE,
-  announceBrowserSkip,
-  browserAvailable,
-  launchConsoleBrowser,
-  overflowsSideways,
-  signInThroughConsole,
-  type ConsoleBrowser,
-} from './support/browser.js';
+import { DESKTOP, PHONE, describeIfBrowser, launchConsoleBrowser, overflowsSideways, signInThroughConsole, type ConsoleBrowser } from './support/browser.js';
 import { call } from './support/http.js';
 import { setConsent } from './factories/consents.js';
 import { connectDevice, eventually, nextMessage, registerDevices, type RegisteredDevice } from './factories/devices.js';
@@ -21,10 +12,9 @@ import { newPhone, signIn, type SignedIn } from './factories/users.js';
 // fault, the owner opens a ticket, a dispatcher assigns it in the console, the technician
 // reads it in the console (diagnostics yes, contact no), completes it and loses access.
 
-announceBrowserSkip('console-visits.e2e-spec');
 // Both reports carry this device time, so the chart's day is known.
 const occurredAt = new Date().toISOString();
-const describeInBrowser = browserAvailable ? describe : describe.skip;
+const describeInBrowser = describeIfBrowser('console-visits.e2e-spec');
 
 describeInBrowser('repair visit in the service console', () => {
   let backend: TestBackend;

@@ -2,16 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { consoleDirectory } from '../apps/fault-feedback/src/console.controller.js';
 import { startTestBackend, type TestBackend } from './support/backend.js';
-import {
-  DESKTOP,
-  PHONE,
-  announceBrowserSkip,
-  browserAvailable,
-  launchConsoleBrowser,
-  overflowsSideways,
-  signInThroughConsole,
-  type ConsoleBrowser,
-} from './support/browser.js';
+import { DESKTOP, PHONE, describeIfBrowser, launchConsoleBrowser, overflowsSideways, signInThroughConsole, type ConsoleBrowser } from './support/browser.js';
 import { call } from './support/http.js';
 import { newPhone, signIn } from './factories/users.js';
 
@@ -72,8 +63,7 @@ describe('console served by fault-feedback', () => {
   });
 });
 
-announceBrowserSkip('console.e2e-spec');
-const describeInBrowser = browserAvailable ? describe : describe.skip;
+const describeInBrowser = describeIfBrowser('console.e2e-spec');
 
 describeInBrowser('console in the browser', () => {
   let chrome: ConsoleBrowser;

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { TestBackend } from './backend.js';
 
@@ -12,6 +13,12 @@ export const browserAvailable = existsSync(CHROMIUM_PATH);
 /** The browser suites run only where Chromium is installed; elsewhere they say so in one line. */
 export function announceBrowserSkip(suite: string): void {
   if (!browserAvailable) process.stderr.write(`${suite}: browser tests skipped, no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)\n`);
+}
+
+/** `describe` for a browser suite: `describe.skip` where Chromium is missing, announced as above. */
+export function describeIfBrowser(suite: string): typeof describe.skip {
+  announceBrowserSkip(suite);
+  return browserAvailable ? describe : describe.skip;
 }
 
 export const PHONE = { width: 375, height: 812 };
