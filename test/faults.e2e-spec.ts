@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { DataSource } from 'typeorm';
 import { loadPrivacyConfig, PrivacyCatalog, RetentionService } from '#libs/privacy';
-import { addMember, bindDevice } from './factories/bindings.js';
+import { addMember, ownerWithDevice } from './factories/bindings.js';
 import { setConsent, setRestriction } from './factories/consents.js';
 import { eventually, registerDevices, type RegisteredDevice } from './factories/devices.js';
 import { newFaultReport, reportingDevice, storedReports, type ReportingDevice } from './factories/faults.js';
@@ -29,10 +29,7 @@ describe('fault reports over MQTT, kept by consent', () => {
 
   /** A registered device bound to a fresh owner (with or without fault_diagnostics), online and listening for acks. */
   async function ownedReportingDevice(granted: boolean): Promise<{ owner: SignedIn; device: RegisteredDevice; appliance: ReportingDevice }> {
-    const owner = await signIn(backend);
-    if (granted) await setConsent(backend, owner, 'fault_diagnostics', true);
-    const [device] = await registerDevices(backend, admin.accessToken);
-    await bindDevice(backend, device.sn, owner.userId);
+    const { owner, device } = await ownerWithDevice(backend, admin.accessToken, granted ? ['fault_diagnostics'] : []);
     const appliance = await reportingDevice(backend, device);
     clients.push(appliance.client);
     return { owner, device, appliance };

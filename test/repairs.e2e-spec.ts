@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
-import { addMember, bindDevice } from './factories/bindings.js';
+import { addMember, ownerWithDevice as ownerWithDeviceBuilt } from './factories/bindings.js';
 import { setConsent } from './factories/consents.js';
-import { registerDevices, type RegisteredDevice } from './factories/devices.js';
 import { newFaultReport, reportingDevice } from './factories/faults.js';
 import { newPhone, signIn, type SignedIn } from './factories/users.js';
 import { startTestBackend, type TestBackend } from './support/backend.js';
@@ -34,13 +33,7 @@ describe('repairs and technician visits', () => {
     return signIn(backend, created.body.phone);
   }
 
-  async function ownerWithDevice(consents: string[] = []): Promise<{ owner: SignedIn; device: RegisteredDevice }> {
-    const owner = await signIn(backend);
-    for (const purpose of consents) await setConsent(backend, owner, purpose, true);
-    const [device] = await registerDevices(backend, admin.accessToken);
-    await bindDevice(backend, device.sn, owner.userId);
-    return { owner, device };
-  }
+  const ownerWithDevice = (consents: string[] = []) => ownerWithDeviceBuilt(backend, admin.accessToken, consents);
 
   async function openAndAssign(owner: SignedIn, sn: string, technician: SignedIn): Promise<string> {
     const opened = await faults('POST', '/v1/repairs', owner, { sn, description: 'Leaks under the tank' });

@@ -1,5 +1,8 @@
 import pg from 'pg';
 import type { TestBackend } from '../support/backend.js';
+import { setConsent } from './consents.js';
+import { registerDevices, type RegisteredDevice } from './devices.js';
+import { signIn, type SignedIn } from './users.js';
 
 async function sql(backend: TestBackend, text: string, values: unknown[]): Promise<void> {
   const client = new pg.Client({ connectionString: backend.databaseUrl });
@@ -28,4 +31,13 @@ export function addMember(backend: TestBackend, sn: string, userId: string): Pro
 /** Ends the binding (as an unbind or a factory reset would). */
 export function unbindDevice(backend: TestBackend, sn: string): Promise<void> {
   return sql(backend, 'DELETE FROM device_bindings WHERE sn = $1', [sn]);
+}
+
+/** A fresh account that owns a freshly registered device, having granted `consents` first. */
+export async function ownerWithDevice(backend: TestBackend, adminToken: string, consents: string[] = []): Promise<{ owner: SignedIn; device: RegisteredDevice }> {
+  const owner = await signIn(backend);
+  for (const purpose of consents) await setConsent(backend, owner, purpose, true);
+  const [device] = await registerDevices(backend, adminToken);
+  await bindDevice(backend, device.sn, owner.userId);
+  return { owner, device };
 }
