@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { DynamicModule } from '@nestjs/common';
 import type { MqttAccountConfig } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
@@ -28,7 +29,8 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
     url: config.mqtt.url,
     username: options.account.username,
     password: options.account.password,
-    clientId: `${options.account.username}-${process.pid}`,
+    // Random, not the pid: in containers every replica is pid 1, and equal client ids take each other's connection.
+    clientId: `${options.account.username}-${randomBytes(4).toString('hex')}`,
     logger: logger.child({ app: options.name }),
   });
   const consumer = options.consumerClientId
