@@ -78,6 +78,10 @@ describe('repairs and technician visits', () => {
     expect((await faults('GET', '/v1/admin/repairs?status=whatever', admin)).status).toBe(400);
     expect((await faults('GET', '/v1/admin/repairs?status=open', owner)).status).toBe(403);
     expect((await faults('GET', '/v1/admin/technicians', admin)).body).toEqual(expect.arrayContaining([expect.objectContaining({ id: alice.userId, name: 'Alice' })]));
+    // A technician is a person too: the dispatcher's read of their name and phone is in their access log.
+    expect(await accessLog(alice)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ actorId: admin.userId, actorRole: 'admin', what: 'name and phone: listed for dispatch', purpose: 'service' })]),
+    );
 
     expect((await faults('POST', `/v1/admin/repairs/${opened.body.id}/assign`, admin, { technicianId: owner.userId })).status).toBe(404);
     expect((await faults('POST', `/v1/admin/repairs/${opened.body.id}/assign`, owner, { technicianId: alice.userId })).status).toBe(403);

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { RepairsService, type TechnicianView } from '#libs/faults';
-import { CreateTechnicianDto, JwtAuthGuard, Roles, RolesGuard, UsersService } from '#libs/identity';
+import { CreateTechnicianDto, CurrentUser, JwtAuthGuard, Roles, RolesGuard, UsersService, type AuthUser } from '#libs/identity';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -16,8 +16,8 @@ export class TechniciansController {
 
   @Get()
   @ApiOperation({ summary: 'Technicians, for the assign picker' })
-  list(): Promise<TechnicianView[]> {
-    return this.repairs.technicians();
+  list(@CurrentUser() admin: AuthUser): Promise<TechnicianView[]> {
+    return this.repairs.technicians(admin.id);
   }
 
   @Post()

@@ -94,10 +94,17 @@ export class RepairsService {
     });
   }
 
-  async technicians(): Promise<TechnicianView[]> {
-    return (await this.dataSource.query(
-      `SELECT id, name, phone FROM users WHERE 'technician' = ANY(roles) AND deleted_at IS NULL ORDER BY name NULLS LAST, id`,
-    )) as TechnicianView[];
+  /** Technicians for the assign picker; their names and phones are personal data too, so each listing is logged for them. */
+  async technicians(adminId: string): Promise<TechnicianView[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const technicians = (await manager.query(
+        `SELECT id, name, phone FROM users WHERE 'technician' = ANY(roles) AND deleted_at IS NULL ORDER BY name NULLS LAST, id`,
+      )) as TechnicianView[];
+      for (const technician of technicians) {
+        await this.accessLog.record({ subjectId: technician.id, actorId: adminId, actorRole: 'admin', what: 'name and phone: listed for dispatch', purpose: 'service' }, manager);
+      }
+      return technicians;
+    });
   }
 
   /** The technician's open visits; each is a read of its owner's ticket, so it is logged. */
