@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generate, type Packet } from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
-import pg from 'pg';
 import { startBroker } from '../apps/broker/src/broker.app.js';
 import { loadConfig } from '#libs/config';
 import { parseQrPayload } from '#libs/devices';
@@ -15,7 +14,7 @@ import { topicPatterns, topics } from '#libs/mqtt-contract';
 import { createLogger, type RunningApp } from '#libs/platform';
 import { closed, connect, connectDevice, eventually, grantFor, newDeviceRow, newSn, nextMessage, registerDevices, type RegisteredDevice } from './factories/devices.js';
 import { signIn } from './factories/users.js';
-import { startTestBackend, type TestBackend } from './support/backend.js';
+import { sql, startTestBackend, type TestBackend } from './support/backend.js';
 import { call } from './support/http.js';
 
 const ADMIN_PHONE = '+8613700000077';
@@ -38,15 +37,6 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     await backend?.stop();
   });
 
-  async function sql<T = Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
-    const client = new pg.Client({ connectionString: backend.databaseUrl });
-    await client.connect();
-    try {
-      return (await client.query(text, values)).rows as T[];
-    } finally {
-      await client.end();
-    }
-  }
 
   const serviceAccount = (name: 'provisioning' | 'faultFeedback') => backend.backend.config.mqtt.serviceAccounts[name];
   const connectService = (name: 'provisioning' | 'faultFeedback', options = {}) =>
@@ -81,7 +71,7 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
         expect(Buffer.from(entry.deviceSecret, 'base64url').length).toBeGreaterThanOrEqual(16);
         expect(parseQrPayload(entry.qr)?.sn).toBe(rows[index].sn);
       }
-      const stored = await sql<{ secret_hash: string; claim_code_hash: string }>('SELECT secret_hash, claim_code_hash FROM devices WHERE sn = $1', [rows[0].sn]);
+      const stored = await sql<{ secret_hash: string; claim_code_hash: string }>(backend, 'SELECT secret_hash, claim_code_hash FROM devices WHERE sn = $1', [rows[0].sn]);
       const secret = (response.body as Array<Record<string, string>>)[0].deviceSecret;
       expect(stored[0].secret_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(stored)).not.toContain(secret);
@@ -90,7 +80,7 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
 
     it('accepts CSV and reports an SN already registered without overwriting it', async () => {
       const [existing] = await registerDevices(backend, adminToken);
-      const before = await sql('SELECT secret_hash FROM devices WHERE sn = $1', [existing.sn]);
+      const before = await sql(backend, 'SELECT secret_hash FROM devices WHERE sn = $1', [existing.sn]);
       const fresh = newDeviceRow();
       const csv = `sn,mac,model,firmware\n${existing.sn},AA:BB:CC:DD:EE:01,M1,1\n${fresh.sn},${fresh.mac},"Heater, 2kW",\n`;
       const response = await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, {
@@ -103,8 +93,8 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
         expect.objectContaining({ sn: fresh.sn, status: 'registered' }),
         { sn: existing.sn, status: 'already_registered' },
       ]);
-      expect(await sql('SELECT secret_hash FROM devices WHERE sn = $1', [existing.sn])).toEqual(before);
-      expect((await sql<{ model: string }>('SELECT model FROM devices WHERE sn = $1', [fresh.sn]))[0].model).toBe('Heater, 2kW');
+      expect(await sql(backend, 'SELECT secret_hash FROM devices WHERE sn = $1', [existing.sn])).toEqual(before);
+      expect((await sql<{ model: string }>(backend, 'SELECT model FROM devices WHERE sn = $1', [fresh.sn]))[0].model).toBe('Heater, 2kW');
       await device(existing);
     });
 
@@ -118,7 +108,7 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       }
       const unknownField = await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, { token: adminToken, body: [{ ...good, owner: 'x' }] });
       expect(unknownField.status).toBe(400);
-      expect(await sql('SELECT 1 FROM devices WHERE sn = $1', [good.sn])).toHaveLength(0);
+      expect(await sql(backend, 'SELECT 1 FROM devices WHERE sn = $1', [good.sn])).toHaveLength(0);
     });
 
     it('is for admins only', async () => {
@@ -274,7 +264,7 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       const [registered] = await registerDevices(backend, adminToken);
       const client = await device(registered);
       await client.publishAsync(topics.status(registered.sn), JSON.stringify({ online: true, firmware: '1.0.0' }), { qos: 1, retain: true });
-      await eventually(async () => (await sql<{ online: boolean }>('SELECT online FROM devices WHERE sn = $1 AND last_seen_at IS NOT NULL', [registered.sn]))[0]?.online);
+      await eventually(async () => (await sql<{ online: boolean }>(backend, 'SELECT online FROM devices WHERE sn = $1 AND last_seen_at IS NOT NULL', [registered.sn]))[0]?.online);
       const watcher = await connectService('provisioning');
       await watcher.subscribeAsync(topics.status(registered.sn), { qos: 1 });
       const offline = nextMessage(watcher, (_topic, payload) => JSON.parse(payload.toString()).online === false);
@@ -286,7 +276,7 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       const message = await retained;
       expect(message.retain).toBe(true);
       expect(JSON.parse(message.payload.toString())).toEqual({ online: false });
-      await eventually(async () => (await sql<{ online: boolean }>('SELECT online FROM devices WHERE sn = $1', [registered.sn]))[0]?.online === false);
+      await eventually(async () => (await sql<{ online: boolean }>(backend, 'SELECT online FROM devices WHERE sn = $1', [registered.sn]))[0]?.online === false);
     });
   });
 

@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { newPhone, signIn } from './factories/users.js';
-import { startTestBackend, type TestBackend } from './support/backend.js';
+import { sql, startTestBackend, type TestBackend } from './support/backend.js';
 import { startFakeOAuthProvider, type FakeProvider } from './support/fake-oauth-provider.js';
 import { call } from './support/http.js';
 
@@ -33,22 +32,7 @@ describe('identity: sign-in, tokens, roles, validation', () => {
     await provider?.close();
   });
 
-  async function countRows(table: string): Promise<number> {
-    const client = new pg.Client({ connectionString: backend.databaseUrl });
-    await client.connect();
-    try {
-      const result = await client.query(`SELECT count(*)::int AS n FROM ${table}`);
-      return result.rows[0].n as number;
-    } finally {
-      await client.end();
-    }
-  }
-
-  async function sql(text: string, values: unknown[] = []): Promise<void> {
-    const client = new pg.Client({ connectionString: backend.databaseUrl });
-    await client.connect();
-    await client.query(text, values).finally(() => client.end());
-  }
+  const countRows = async (table: string) => (await sql<{ n: number }>(backend, `SELECT count(*)::int AS n FROM ${table}`))[0].n;
 
   describe('health and docs', () => {
     it('answers /health 200 on all three apps with database and MQTT up', async () => {
@@ -104,7 +88,7 @@ describe('identity: sign-in, tokens, roles, validation', () => {
       const phone = newPhone();
       await call('POST', `${api}/v1/auth/otp`, { body: { phone } });
       const code = await backend.lastCode(phone);
-      await sql(`UPDATE otp_challenges SET expires_at = now() - interval '1 second' WHERE consumed_at IS NULL`);
+      await sql(backend, `UPDATE otp_challenges SET expires_at = now() - interval '1 second' WHERE consumed_at IS NULL`);
       const login = await call('POST', `${api}/v1/auth/login`, { body: { phone, code } });
       expect(login.status).toBe(401);
       expect(login.body.message).toMatch(/expired/);
@@ -138,10 +122,7 @@ describe('identity: sign-in, tokens, roles, validation', () => {
       const phone = newPhone();
       await call('POST', `${api}/v1/auth/otp`, { body: { phone } });
       const code = await backend.lastCode(phone);
-      const client = new pg.Client({ connectionString: backend.databaseUrl });
-      await client.connect();
-      const rows = await client.query('SELECT * FROM otp_challenges').finally(() => client.end());
-      const dump = JSON.stringify(rows.rows);
+      const dump = JSON.stringify(await sql(backend, 'SELECT * FROM otp_challenges'));
       expect(dump).not.toContain(phone);
       expect(dump).not.toContain(`"${code}"`);
     });

@@ -1,18 +1,7 @@
-import pg from 'pg';
-import type { TestBackend } from '../support/backend.js';
+import { sql, type TestBackend } from '../support/backend.js';
 import { setConsent } from './consents.js';
 import { registerDevices, type RegisteredDevice } from './devices.js';
 import { signIn, type SignedIn } from './users.js';
-
-async function sql(backend: TestBackend, text: string, values: unknown[]): Promise<void> {
-  const client = new pg.Client({ connectionString: backend.databaseUrl });
-  await client.connect();
-  try {
-    await client.query(text, values);
-  } finally {
-    await client.end();
-  }
-}
 
 /**
  * Makes `ownerId` the owner of a registered device by writing device_bindings
@@ -20,17 +9,17 @@ async function sql(backend: TestBackend, text: string, values: unknown[]): Promi
  * repairs), not about how it is obtained (pairing has its own suite).
  */
 export function bindDevice(backend: TestBackend, sn: string, ownerId: string): Promise<void> {
-  return sql(backend, 'INSERT INTO device_bindings (sn, owner_id) VALUES ($1, $2)', [sn, ownerId]);
+  return sql(backend, 'INSERT INTO device_bindings (sn, owner_id) VALUES ($1, $2)', [sn, ownerId]).then(() => undefined);
 }
 
 /** Shares a bound device with a family member (device_members), the same shortcut. */
 export function addMember(backend: TestBackend, sn: string, userId: string): Promise<void> {
-  return sql(backend, 'INSERT INTO device_members (sn, user_id) VALUES ($1, $2)', [sn, userId]);
+  return sql(backend, 'INSERT INTO device_members (sn, user_id) VALUES ($1, $2)', [sn, userId]).then(() => undefined);
 }
 
 /** Ends the binding (as an unbind or a factory reset would). */
 export function unbindDevice(backend: TestBackend, sn: string): Promise<void> {
-  return sql(backend, 'DELETE FROM device_bindings WHERE sn = $1', [sn]);
+  return sql(backend, 'DELETE FROM device_bindings WHERE sn = $1', [sn]).then(() => undefined);
 }
 
 /** A fresh account that owns a freshly registered device, having granted `consents` first. */

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
-import pg from 'pg';
 import { topics } from '#libs/mqtt-contract';
-import type { TestBackend } from '../support/backend.js';
+import { sql, type TestBackend } from '../support/backend.js';
 import { connectDevice, type RegisteredDevice } from './devices.js';
 
 export interface FaultReportInput {
@@ -72,12 +71,6 @@ export async function reportingDevice(backend: TestBackend, device: RegisteredDe
 }
 
 /** Rows of fault_reports as stored, for assertions on what the database holds. */
-export async function storedReports(backend: TestBackend, where = 'TRUE', values: unknown[] = []): Promise<Array<Record<string, any>>> {
-  const client = new pg.Client({ connectionString: backend.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(`SELECT * FROM fault_reports WHERE ${where} ORDER BY received_at, report_id`, values)).rows;
-  } finally {
-    await client.end();
-  }
+export function storedReports(backend: TestBackend, where = 'TRUE', values: unknown[] = []): Promise<Array<Record<string, any>>> {
+  return sql(backend, `SELECT * FROM fault_reports WHERE ${where} ORDER BY received_at, report_id`, values);
 }

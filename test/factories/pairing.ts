@@ -1,5 +1,4 @@
 import type { MqttClient } from 'mqtt';
-import pg from 'pg';
 import type { NetworkInfo } from '#libs/devices';
 import { topics } from '#libs/mqtt-contract';
 import type { TestBackend } from '../support/backend.js';
@@ -53,13 +52,4 @@ export async function ownedDevice(backend: TestBackend, adminToken: string, owne
   return { ...device, client };
 }
 
-/** Direct SQL on the suite's database, for what no API shows (row counts, stored network info, clock shifts). */
-export async function sql<T = Record<string, unknown>>(backend: TestBackend, text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: backend.databaseUrl });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
+export { sql } from '../support/backend.js';

@@ -9,6 +9,17 @@ import { createLogger, type RunningApp } from '#libs/platform';
 import { startFaultFeedback } from '../../apps/fault-feedback/src/fault-feedback.app.js';
 import { startBackend, type RunningBackend } from '../../scripts/backend.js';
 
+/** One query on the suite's database over a connection of its own, for what no API shows. */
+export async function sql<T = Record<string, unknown>>(backend: { databaseUrl: string }, text: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: backend.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(text, values)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
 export interface TestBackend {
   backend: RunningBackend;
   provisioningUrl: string;
