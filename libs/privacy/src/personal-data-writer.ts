@@ -4,6 +4,7 @@ import type { DataSource, EntityManager, FindOptionsWhere, ObjectLiteral } from 
 import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { PrivacyCatalog } from './catalog.js';
 import { LawfulBasis } from './lawful-basis.js';
+import { q } from './personal-data-eraser.js';
 import { personalWriteScope } from './personal-data-guard.js';
 import type { Purpose } from './purposes.js';
 import type { TaggedTable } from './personal-data.js';
@@ -177,7 +178,6 @@ async function insertRows<E extends ObjectLiteral>(
   const metadata = manager.connection.getMetadata(entity);
   const driver = manager.connection.driver;
   const columns = metadata.columns.filter((column) => rows.some((row) => row[column.propertyName as keyof E] !== undefined));
-  const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
   const answer: Array<Record<string, unknown>> = [];
   // PostgreSQL takes at most 65,535 parameters per statement.
   const perStatement = Math.max(1, Math.floor(65_535 / Math.max(1, columns.length)));
@@ -194,8 +194,8 @@ async function insertRows<E extends ObjectLiteral>(
       return `(${placeholders.join(', ')})`;
     });
     const sql =
-      `INSERT INTO ${quote(metadata.tableName)} (${columns.map((column) => quote(column.databaseName)).join(', ')}) VALUES ${tuples.join(', ')}` +
-      (returning ? ` ON CONFLICT DO NOTHING RETURNING ${returning.map((column) => quote(column.databaseName)).join(', ')}` : '');
+      `INSERT INTO ${q(metadata.tableName)} (${columns.map((column) => q(column.databaseName)).join(', ')}) VALUES ${tuples.join(', ')}` +
+      (returning ? ` ON CONFLICT DO NOTHING RETURNING ${returning.map((column) => q(column.databaseName)).join(', ')}` : '');
     const result = (await manager.query(sql, parameters)) as Array<Record<string, unknown>>;
     if (returning) answer.push(...result);
   }
