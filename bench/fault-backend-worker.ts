@@ -10,7 +10,12 @@ import { createLogger, type RunningApp } from '#libs/platform';
 const [role, databaseUrl, mqttUrl] = process.argv.slice(2);
 const config = loadConfig({
   env: { NODE_ENV: 'test' },
-  overrides: { host: '127.0.0.1', database: { url: databaseUrl }, log: { level: 'silent' }, ...(mqttUrl ? { mqtt: { url: mqttUrl } } : {}) },
+  overrides: {
+    host: '127.0.0.1',
+    database: { url: databaseUrl },
+    log: { level: 'silent' },
+    ...(mqttUrl ? { mqtt: { url: mqttUrl } } : {}),
+  },
 });
 const context = { config, databaseUrl, logger: createLogger('silent') };
 const app: RunningApp = role === 'broker' ? await startBroker(context) : await startFaultFeedback(context);

@@ -13,5 +13,7 @@ export interface BenchResult {
 
 export function markdownTable(rows: string[][]): string {
   const [header, ...body] = rows;
-  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...body.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...body.map((row) => `| ${row.join(' | ')} |`)].join(
+    '\n',
+  );
 }

@@ -39,7 +39,11 @@ export async function openDatabase(leftBehind: string): Promise<{ url: string; c
  * Registers `count` devices through the real registry. Each section has its own series, so
  * several sections can share one DATABASE_URL: SNs `<snPrefix>-<run>-<n>`, MACs `<macPrefix>:..`.
  */
-export async function registerDevices(url: string, count: number, series: { snPrefix: string; macPrefix: string }): Promise<IssuedDevice[]> {
+export async function registerDevices(
+  url: string,
+  count: number,
+  series: { snPrefix: string; macPrefix: string },
+): Promise<IssuedDevice[]> {
   const config = loadConfig({ env: { NODE_ENV: 'test' } });
   const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
   try {
@@ -61,7 +65,11 @@ export async function registerDevices(url: string, count: number, series: { snPr
  * Forks one of the bench's worker scripts (a file next to this one) and waits for its first
  * message, which each worker sends once started (its ports, or that it is ready).
  */
-export async function startWorker<Message>(script: string, args: string[], options: { execArgv?: string[] } = {}): Promise<{ child: ChildProcess; message: Message }> {
+export async function startWorker<Message>(
+  script: string,
+  args: string[],
+  options: { execArgv?: string[] } = {},
+): Promise<{ child: ChildProcess; message: Message }> {
   const path = join(dirname(fileURLToPath(import.meta.url)), script);
   const child = fork(path, args, {
     ...(options.execArgv ? { execArgv: options.execArgv } : {}),

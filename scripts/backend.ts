@@ -35,7 +35,10 @@ export async function startBackend(config: AppConfig, logger: Logger): Promise<R
       const { port, dir } = database.startedEmbedded;
       logger.info({ port, dir }, `embedded PostgreSQL on 127.0.0.1:${port} (data in ${dir})`);
     }
-    logger.info({ applied: database.applied }, database.applied.length ? `applied ${database.applied.length} migration(s)` : 'database schema up to date');
+    logger.info(
+      { applied: database.applied },
+      database.applied.length ? `applied ${database.applied.length} migration(s)` : 'database schema up to date',
+    );
     const broker = await startBroker({ config, databaseUrl, logger });
     started.push(broker);
     // The services reach the broker of this process, wherever it landed.

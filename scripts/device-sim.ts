@@ -22,22 +22,22 @@ function readArgs() {
   try {
     return parseArgs({
       options: {
-      url: { type: 'string' },
-      sn: { type: 'string' },
-      secret: { type: 'string' },
-      labels: { type: 'string' },
-      limit: { type: 'string' },
-      confirm: { type: 'string' },
-      tokens: { type: 'string' },
-      status: { type: 'boolean' },
-      firmware: { type: 'string' },
-      faults: { type: 'string' },
-      code: { type: 'string' },
-      severity: { type: 'string' },
-      reset: { type: 'boolean' },
-      stay: { type: 'boolean' },
-      wait: { type: 'string' },
-      help: { type: 'boolean' },
+        url: { type: 'string' },
+        sn: { type: 'string' },
+        secret: { type: 'string' },
+        labels: { type: 'string' },
+        limit: { type: 'string' },
+        confirm: { type: 'string' },
+        tokens: { type: 'string' },
+        status: { type: 'boolean' },
+        firmware: { type: 'string' },
+        faults: { type: 'string' },
+        code: { type: 'string' },
+        severity: { type: 'string' },
+        reset: { type: 'boolean' },
+        stay: { type: 'boolean' },
+        wait: { type: 'string' },
+        help: { type: 'boolean' },
       },
     }).values;
   } catch (error) {
@@ -63,7 +63,8 @@ if (values.tokens) {
   const tokens = parseTokens(await readText(values.tokens));
   for (const device of devices) device.token = tokens.get(device.sn) ?? device.token;
 }
-if (values.severity && !(FAULT_SEVERITIES as readonly string[]).includes(values.severity)) fail(`--severity must be one of ${FAULT_SEVERITIES.join(', ')}`);
+if (values.severity && !(FAULT_SEVERITIES as readonly string[]).includes(values.severity))
+  fail(`--severity must be one of ${FAULT_SEVERITIES.join(', ')}`);
 
 const url = values.url ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 process.stderr.write(`simulating ${devices.length} appliance(s) against ${url}\n`);
@@ -94,7 +95,8 @@ if (values.stay) {
   process.once('SIGINT', () => void simulation.stop().then(() => process.exit(0)));
 } else {
   const { refused, connected, total } = simulation.progress;
-  const pairingFailed = devices.some((device) => device.token) && simulation.events.some((event) => event.event === 'pairing' && event.status !== 'bound');
+  const pairingFailed =
+    devices.some((device) => device.token) && simulation.events.some((event) => event.event === 'pairing' && event.status !== 'bound');
   process.exit(refused > 0 || connected < total || pairingFailed ? 1 : 0);
 }
 

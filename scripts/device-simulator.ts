@@ -112,11 +112,22 @@ export async function simulate(
         occurredAt: new Date().toISOString(),
         ...(options.firmware ? { firmware: options.firmware } : {}),
       };
-      const ack = awaitMessage(client, topics.faultsAck(device.sn), waitMs, (body) => (body as { reportId?: string }).reportId === report.reportId);
+      const ack = awaitMessage(
+        client,
+        topics.faultsAck(device.sn),
+        waitMs,
+        (body) => (body as { reportId?: string }).reportId === report.reportId,
+      );
       await client.publishAsync(topics.faults(device.sn), JSON.stringify(report), { qos: 1 });
       const answer = (await ack) as { stored?: string; reason?: string } | undefined;
       if (answer) progress.faultsAcked += 1;
-      emit({ sn: device.sn, event: 'fault', reportId: report.reportId, stored: answer?.stored ?? null, ...(answer?.reason ? { reason: answer.reason } : {}) });
+      emit({
+        sn: device.sn,
+        event: 'fault',
+        reportId: report.reportId,
+        stored: answer?.stored ?? null,
+        ...(answer?.reason ? { reason: answer.reason } : {}),
+      });
       tick();
     }
     if (options.reset) {
@@ -144,7 +155,13 @@ export async function simulate(
 
 function connect(url: string, device: SimulatedDevice): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: device.sn, username: device.sn, password: device.secret, reconnectPeriod: 0, connectTimeout: 10_000 });
+    const client = mqtt.connect(url, {
+      clientId: device.sn,
+      username: device.sn,
+      password: device.secret,
+      reconnectPeriod: 0,
+      connectTimeout: 10_000,
+    });
     client.once('connect', () => {
       client.options.reconnectPeriod = 1000;
       resolve(client);
@@ -158,7 +175,12 @@ function connect(url: string, device: SimulatedDevice): Promise<MqttClient> {
 }
 
 /** The next JSON message on `topic` (matching `accept`), or undefined after `timeoutMs`. */
-function awaitMessage(client: MqttClient, topic: string, timeoutMs: number, accept: (body: unknown) => boolean = () => true): Promise<unknown> {
+function awaitMessage(
+  client: MqttClient,
+  topic: string,
+  timeoutMs: number,
+  accept: (body: unknown) => boolean = () => true,
+): Promise<unknown> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
       client.off('message', onMessage);

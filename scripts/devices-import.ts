@@ -48,10 +48,14 @@ try {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stderr.write(`\nregistered ${result.issued.length} device(s) in ${seconds}s; labels in ${output}\n`);
   if (result.alreadyRegistered.length) {
-    process.stderr.write(`${result.alreadyRegistered.length} SN(s) already registered, left unchanged: ${preview(result.alreadyRegistered)}\n`);
+    process.stderr.write(
+      `${result.alreadyRegistered.length} SN(s) already registered, left unchanged: ${preview(result.alreadyRegistered)}\n`,
+    );
   }
   if (result.duplicatesInBatch.length) {
-    process.stderr.write(`${result.duplicatesInBatch.length} SN(s) repeated in the file, first occurrence used: ${preview(result.duplicatesInBatch)}\n`);
+    process.stderr.write(
+      `${result.duplicatesInBatch.length} SN(s) repeated in the file, first occurrence used: ${preview(result.duplicatesInBatch)}\n`,
+    );
   }
 } finally {
   await dataSource.destroy();

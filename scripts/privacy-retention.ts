@@ -7,4 +7,6 @@ const erased = results.filter((result) => result.erased > 0);
 for (const result of erased) {
   process.stdout.write(`${result.table}.${result.column}: ${result.erased} value(s) erased (${result.reason})\n`);
 }
-process.stdout.write(`Retention applied to ${results.length / 2} tagged column(s); ${erased.reduce((sum, result) => sum + result.erased, 0)} value(s) erased.\n`);
+process.stdout.write(
+  `Retention applied to ${results.length / 2} tagged column(s); ${erased.reduce((sum, result) => sum + result.erased, 0)} value(s) erased.\n`,
+);

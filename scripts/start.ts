@@ -7,7 +7,9 @@ import { startBackend } from './backend.js';
 const config = loadConfigOrExit();
 const logger = createLogger(config.log.level, 'backend');
 const backend = await startBackend(config, logger).catch((error: unknown) => {
-  process.stderr.write(`${error instanceof PortInUseError ? error.message : `Start-up failed: ${String(error instanceof Error ? error.message : error)}`}\n`);
+  process.stderr.write(
+    `${error instanceof PortInUseError ? error.message : `Start-up failed: ${String(error instanceof Error ? error.message : error)}`}\n`,
+  );
   process.exit(1);
 });
 logger.info(

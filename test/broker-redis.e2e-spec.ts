@@ -33,7 +33,10 @@ describeWithRedis('two broker nodes on one Redis', () => {
     redisUrl = parsed.toString();
     database = await createTestDatabase();
     await runMigrations(database.url);
-    config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: { host: '127.0.0.1', database: { url: database.url }, redis: { url: redisUrl } } });
+    config = loadConfig({
+      env: { NODE_ENV: 'test' },
+      overrides: { host: '127.0.0.1', database: { url: database.url }, redis: { url: redisUrl } },
+    });
     const logger = createLogger('silent');
     nodeA = await startBroker({ config, databaseUrl: database.url, logger });
     nodeB = await startBroker({ config, databaseUrl: database.url, logger });
@@ -96,9 +99,13 @@ describeWithRedis('two broker nodes on one Redis', () => {
     const client = await connectDevice(url(nodeA), device.sn, device.deviceSecret);
     clients.push(client);
     const provisioning = await service(nodeB, 'provisioning');
-    const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), new MqttCredentialChangeNotifier({
-      publish: async (topic, payload, qos) => void (await provisioning.publishAsync(topic, JSON.stringify(payload), { qos: qos ?? 1 })),
-    }));
+    const registry = new DeviceRegistry(
+      dataSource,
+      new CredentialHasher(config.devices.secretKey),
+      new MqttCredentialChangeNotifier({
+        publish: async (topic, payload, qos) => void (await provisioning.publishAsync(topic, JSON.stringify(payload), { qos: qos ?? 1 })),
+      }),
+    );
     const gone = closed(client, 10000);
     await registry.revoke(device.sn);
     await gone;

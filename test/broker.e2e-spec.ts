@@ -12,7 +12,18 @@ import { loadConfig } from '#libs/config';
 import { parseQrPayload } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import { createLogger, type RunningApp } from '#libs/platform';
-import { closed, connect, connectDevice, eventually, grantFor, newDeviceRow, newSn, nextMessage, registerDevices, type RegisteredDevice } from './factories/devices.js';
+import {
+  closed,
+  connect,
+  connectDevice,
+  eventually,
+  grantFor,
+  newDeviceRow,
+  newSn,
+  nextMessage,
+  registerDevices,
+  type RegisteredDevice,
+} from './factories/devices.js';
 import { signIn } from './factories/users.js';
 import { sql, startTestBackend, type TestBackend } from './support/backend.js';
 import { call } from './support/http.js';
@@ -37,7 +48,6 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     await backend?.stop();
   });
 
-
   const serviceAccount = (name: 'provisioning' | 'faultFeedback') => backend.backend.config.mqtt.serviceAccounts[name];
   const connectService = (name: 'provisioning' | 'faultFeedback', options = {}) =>
     connect(backend.mqttUrl, {
@@ -46,10 +56,13 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       clientId: `${serviceAccount(name).username}-test-${randomUUID().slice(0, 8)}`,
       ...options,
     }).then(track);
-  const device = async (registered: RegisteredDevice) => track(await connectDevice(backend.mqttUrl, registered.sn, registered.deviceSecret));
+  const device = async (registered: RegisteredDevice) =>
+    track(await connectDevice(backend.mqttUrl, registered.sn, registered.deviceSecret));
   const metricsText = async () => (await fetch(`${backend.brokerHttpUrl}/metrics`)).text();
   const metricValue = (text: string, name: string, labels = '') => {
-    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels} `) || candidate.startsWith(`${name}${labels}{`));
+    const line = text
+      .split('\n')
+      .find((candidate) => candidate.startsWith(`${name}${labels} `) || candidate.startsWith(`${name}${labels}{`));
     return line ? Number(line.split(' ').pop()) : 0;
   };
 
@@ -71,7 +84,11 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
         expect(Buffer.from(entry.deviceSecret, 'base64url').length).toBeGreaterThanOrEqual(16);
         expect(parseQrPayload(entry.qr)?.sn).toBe(rows[index].sn);
       }
-      const stored = await sql<{ secret_hash: string; claim_code_hash: string }>(backend, 'SELECT secret_hash, claim_code_hash FROM devices WHERE sn = $1', [rows[0].sn]);
+      const stored = await sql<{ secret_hash: string; claim_code_hash: string }>(
+        backend,
+        'SELECT secret_hash, claim_code_hash FROM devices WHERE sn = $1',
+        [rows[0].sn],
+      );
       const secret = (response.body as Array<Record<string, string>>)[0].deviceSecret;
       expect(stored[0].secret_hash).toMatch(/^[0-9a-f]{64}$/);
       expect(JSON.stringify(stored)).not.toContain(secret);
@@ -101,18 +118,26 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     it('refuses a batch with a bad row and registers none of it', async () => {
       const good = newDeviceRow();
       for (const bad of [{ sn: 'SN/with/slash' }, { sn: 'SN+1234' }, { sn: 'has space' }, { mac: 'not-a-mac' }, { sn: 'SN#12345' }]) {
-        const response = await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, { token: adminToken, body: [good, newDeviceRow(bad)] });
+        const response = await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, {
+          token: adminToken,
+          body: [good, newDeviceRow(bad)],
+        });
         expect(response.status).toBe(400);
         expect(response.body.error).toBe('VALIDATION_FAILED');
         expect(response.body.message).toMatch(/item 1/);
       }
-      const unknownField = await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, { token: adminToken, body: [{ ...good, owner: 'x' }] });
+      const unknownField = await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, {
+        token: adminToken,
+        body: [{ ...good, owner: 'x' }],
+      });
       expect(unknownField.status).toBe(400);
       expect(await sql(backend, 'SELECT 1 FROM devices WHERE sn = $1', [good.sn])).toHaveLength(0);
     });
 
     it('is for admins only', async () => {
-      expect((await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, { token: userToken, body: [newDeviceRow()] })).status).toBe(403);
+      expect((await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, { token: userToken, body: [newDeviceRow()] })).status).toBe(
+        403,
+      );
       expect((await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, { body: [newDeviceRow()] })).status).toBe(401);
       expect((await call('POST', `${backend.provisioningUrl}/v1/admin/devices/${newSn()}/revoke`, { token: userToken })).status).toBe(403);
       expect((await call('POST', `${backend.provisioningUrl}/v1/admin/devices/${newSn()}/revoke`, { token: adminToken })).status).toBe(404);
@@ -133,11 +158,23 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     });
 
     it.each([
-      ['a wrong secret', (r: RegisteredDevice) => ({ clientId: r.sn, username: r.sn, password: 'x'.repeat(43) }), /Bad username or password/],
+      [
+        'a wrong secret',
+        (r: RegisteredDevice) => ({ clientId: r.sn, username: r.sn, password: 'x'.repeat(43) }),
+        /Bad username or password/,
+      ],
       ['no credentials', (r: RegisteredDevice) => ({ clientId: r.sn }), /Not authorized/],
-      ['a clientId that is not the SN', (r: RegisteredDevice) => ({ clientId: `${r.sn}-x`, username: r.sn, password: r.deviceSecret }), /Identifier rejected/],
+      [
+        'a clientId that is not the SN',
+        (r: RegisteredDevice) => ({ clientId: `${r.sn}-x`, username: r.sn, password: r.deviceSecret }),
+        /Identifier rejected/,
+      ],
       ['an unknown SN', () => ({ clientId: 'UNKNOWN-1', username: 'UNKNOWN-1', password: 'x'.repeat(43) }), /Bad username or password/],
-      ['a service name with a device secret', (r: RegisteredDevice) => ({ clientId: 'svc-provisioning-x', username: 'svc-provisioning', password: r.deviceSecret }), /Bad username or password/],
+      [
+        'a service name with a device secret',
+        (r: RegisteredDevice) => ({ clientId: 'svc-provisioning-x', username: 'svc-provisioning', password: r.deviceSecret }),
+        /Bad username or password/,
+      ],
     ])('refuses %s', async (_label, options, message) => {
       const before = totalOf(await metricsText(), 'mqtt_auth_failures_total');
       await expect(connect(backend.mqttUrl, options(registered))).rejects.toThrow(message);
@@ -158,7 +195,9 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       const [registered] = await registerDevices(backend, adminToken);
       const client = await device(registered);
       const gone = closed(client);
-      const rotated = await call('POST', `${backend.provisioningUrl}/v1/admin/devices/${registered.sn}/rotate-secret`, { token: adminToken });
+      const rotated = await call('POST', `${backend.provisioningUrl}/v1/admin/devices/${registered.sn}/rotate-secret`, {
+        token: adminToken,
+      });
       expect(rotated.status).toBe(200);
       expect(rotated.body.deviceSecret).not.toBe(registered.deviceSecret);
       await gone;
@@ -174,7 +213,9 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       expect(revoked.status).toBe(200);
       await gone;
       await expect(connectDevice(backend.mqttUrl, registered.sn, registered.deviceSecret)).rejects.toThrow(/Bad username or password/);
-      const rotated = await call('POST', `${backend.provisioningUrl}/v1/admin/devices/${registered.sn}/rotate-secret`, { token: adminToken });
+      const rotated = await call('POST', `${backend.provisioningUrl}/v1/admin/devices/${registered.sn}/rotate-secret`, {
+        token: adminToken,
+      });
       expect((await device({ ...registered, deviceSecret: rotated.body.deviceSecret })).connected).toBe(true);
       expect(metricValue(await metricsText(), 'mqtt_credential_disconnects_total')).toBeGreaterThanOrEqual(1);
     });
@@ -214,7 +255,10 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       await client.publishAsync(topics.faults(mine.sn), JSON.stringify(report), { qos: 1 });
       expect(JSON.parse((await arrived).payload.toString())).toEqual(report);
       // fault-feedback itself answers this report too; wait for the answer this test's service sends
-      const ack = nextMessage(client, (topic, payload) => topic === topics.faultsAck(mine.sn) && JSON.parse(payload.toString()).stored === 'full');
+      const ack = nextMessage(
+        client,
+        (topic, payload) => topic === topics.faultsAck(mine.sn) && JSON.parse(payload.toString()).stored === 'full',
+      );
       let otherGotIt = false;
       otherClient.on('message', () => (otherGotIt = true));
       await service.publishAsync(topics.faultsAck(mine.sn), JSON.stringify({ reportId: report.reportId, stored: 'full' }), { qos: 2 });
@@ -226,14 +270,23 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
 
     it('refuses subscriptions outside the own namespace, and $SYS, with SUBACK 128', async () => {
       const client = await device(mine);
-      for (const filter of ['#', 'devices/#', 'devices/+/faults/ack', `devices/${other.sn}/faults/ack`, '$SYS/#', `+/${mine.sn}/faults/ack`]) {
+      for (const filter of [
+        '#',
+        'devices/#',
+        'devices/+/faults/ack',
+        `devices/${other.sn}/faults/ack`,
+        '$SYS/#',
+        `+/${mine.sn}/faults/ack`,
+      ]) {
         expect([filter, await grantFor(client, filter)]).toEqual([filter, 128]);
       }
       expect(await grantFor(client, `devices/${mine.sn}/#`)).toBe(1);
       const service = await connectService('provisioning');
       expect(await grantFor(service, '$SYS/#', 0)).toBe(0);
       expect(await grantFor(service, topicPatterns.faults)).toBe(128);
-      expect(metricValue(await metricsText(), 'mqtt_subscriptions_refused_total', '{reason="foreign_namespace"}')).toBeGreaterThanOrEqual(4);
+      expect(metricValue(await metricsText(), 'mqtt_subscriptions_refused_total', '{reason="foreign_namespace"}')).toBeGreaterThanOrEqual(
+        4,
+      );
     });
 
     it.each([
@@ -263,8 +316,18 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     it('publishes retained {online:false} when a device drops and writes last-seen in batches', async () => {
       const [registered] = await registerDevices(backend, adminToken);
       const client = await device(registered);
-      await client.publishAsync(topics.status(registered.sn), JSON.stringify({ online: true, firmware: '1.0.0' }), { qos: 1, retain: true });
-      await eventually(async () => (await sql<{ online: boolean }>(backend, 'SELECT online FROM devices WHERE sn = $1 AND last_seen_at IS NOT NULL', [registered.sn]))[0]?.online);
+      await client.publishAsync(topics.status(registered.sn), JSON.stringify({ online: true, firmware: '1.0.0' }), {
+        qos: 1,
+        retain: true,
+      });
+      await eventually(
+        async () =>
+          (
+            await sql<{ online: boolean }>(backend, 'SELECT online FROM devices WHERE sn = $1 AND last_seen_at IS NOT NULL', [
+              registered.sn,
+            ])
+          )[0]?.online,
+      );
       const watcher = await connectService('provisioning');
       await watcher.subscribeAsync(topics.status(registered.sn), { qos: 1 });
       const offline = nextMessage(watcher, (_topic, payload) => JSON.parse(payload.toString()).online === false);
@@ -276,7 +339,10 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       const message = await retained;
       expect(message.retain).toBe(true);
       expect(JSON.parse(message.payload.toString())).toEqual({ online: false });
-      await eventually(async () => (await sql<{ online: boolean }>(backend, 'SELECT online FROM devices WHERE sn = $1', [registered.sn]))[0]?.online === false);
+      await eventually(
+        async () =>
+          (await sql<{ online: boolean }>(backend, 'SELECT online FROM devices WHERE sn = $1', [registered.sn]))[0]?.online === false,
+      );
     });
   });
 
@@ -284,7 +350,14 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     it('serves /health and /metrics with the broker counters', async () => {
       expect((await call('GET', `${backend.brokerHttpUrl}/health`)).status).toBe(200);
       const text = await metricsText();
-      for (const name of ['mqtt_connected_clients', 'mqtt_connects_total', 'mqtt_auth_failures_total', 'mqtt_messages_in_total', 'mqtt_messages_out_total', 'mqtt_messages_dropped_total']) {
+      for (const name of [
+        'mqtt_connected_clients',
+        'mqtt_connects_total',
+        'mqtt_auth_failures_total',
+        'mqtt_messages_in_total',
+        'mqtt_messages_out_total',
+        'mqtt_messages_dropped_total',
+      ]) {
         expect(text).toContain(`# TYPE ${name}`);
       }
       expect(metricValue(text, 'mqtt_connected_clients')).toBeGreaterThan(0);
@@ -297,21 +370,39 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     it('survives random and mutated packets, then still serves a legitimate device', async () => {
       const [registered] = await registerDevices(backend, adminToken);
       const valid: Packet[] = [
-        { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: registered.sn, keepalive: 30, username: registered.sn, password: Buffer.from('wrong') } as Packet,
-        { cmd: 'publish', topic: topics.faults(registered.sn), payload: Buffer.from('{}'), qos: 1, messageId: 7, retain: false, dup: false } as Packet,
+        {
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId: registered.sn,
+          keepalive: 30,
+          username: registered.sn,
+          password: Buffer.from('wrong'),
+        } as Packet,
+        {
+          cmd: 'publish',
+          topic: topics.faults(registered.sn),
+          payload: Buffer.from('{}'),
+          qos: 1,
+          messageId: 7,
+          retain: false,
+          dup: false,
+        } as Packet,
         { cmd: 'subscribe', messageId: 3, subscriptions: [{ topic: '#', qos: 1 }] } as Packet,
         { cmd: 'pingreq' } as Packet,
       ];
       const seeds = valid.map((packet) => generate(packet));
       let seed = 42;
-      const random = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+      const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
       const payloads: Buffer[] = [];
       for (let index = 0; index < 150; index += 1) {
         if (index % 3 === 0) {
           payloads.push(Buffer.from(Array.from({ length: 1 + Math.floor(random() * 200) }, () => Math.floor(random() * 256))));
         } else {
           const base = Buffer.from(seeds[index % seeds.length]);
-          for (let flips = 0; flips < 1 + Math.floor(random() * 4); flips += 1) base[Math.floor(random() * base.length)] = Math.floor(random() * 256);
+          for (let flips = 0; flips < 1 + Math.floor(random() * 4); flips += 1)
+            base[Math.floor(random() * base.length)] = Math.floor(random() * 256);
           payloads.push(index % 2 === 0 ? Buffer.concat([seeds[0], base]) : base);
         }
       }
@@ -334,7 +425,11 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       await service.subscribeAsync(topics.faults(registered.sn), { qos: 1 });
       const client = await device(registered);
       const arrived = nextMessage(service);
-      await client.publishAsync(topics.faults(registered.sn), JSON.stringify({ reportId: randomUUID(), code: 'E1', severity: 'info', occurredAt: new Date().toISOString() }), { qos: 1 });
+      await client.publishAsync(
+        topics.faults(registered.sn),
+        JSON.stringify({ reportId: randomUUID(), code: 'E1', severity: 'info', occurredAt: new Date().toISOString() }),
+        { qos: 1 },
+      );
       await arrived;
       expect((await call('GET', `${backend.brokerHttpUrl}/health`)).status).toBe(200);
       expect(metricValue(await metricsText(), 'mqtt_client_errors_total')).toBeGreaterThan(0);
@@ -346,11 +441,35 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     let cert: Buffer;
     beforeAll(async () => {
       const dir = mkdtempSync(join(tmpdir(), 'broker-tls-'));
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { stdio: 'ignore' },
+      );
       cert = readFileSync(join(dir, 'cert.pem'));
       const config = loadConfig({
         env: { NODE_ENV: 'test' },
-        overrides: { host: '127.0.0.1', database: { url: backend.databaseUrl }, mqtt: { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } } },
+        overrides: {
+          host: '127.0.0.1',
+          database: { url: backend.databaseUrl },
+          mqtt: { tls: { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') } },
+        },
       });
       tlsBroker = await startBroker({ config, databaseUrl: backend.databaseUrl, logger: createLogger('silent') });
     });

@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { startTestBackend, type TestBackend } from './support/backend.js';
-import { DESKTOP, PHONE, describeIfBrowser, launchConsoleBrowser, overflowsSideways, signInThroughConsole, type ConsoleBrowser } from './support/browser.js';
+import {
+  DESKTOP,
+  PHONE,
+  describeIfBrowser,
+  launchConsoleBrowser,
+  overflowsSideways,
+  signInThroughConsole,
+  type ConsoleBrowser,
+} from './support/browser.js';
 import { call } from './support/http.js';
 import { setConsent } from './factories/consents.js';
 import { connectDevice, eventually, nextMessage, registerDevices, type RegisteredDevice } from './factories/devices.js';
@@ -40,11 +48,17 @@ describeInBrowser('repair visit in the service console', () => {
     appliance = await connectDevice(backend.mqttUrl, device.sn, device.deviceSecret);
     await pair(backend, owner, device, appliance);
     await reportFault(appliance, device.sn, { code: 'E21', severity: 'critical', diagnostics: { rssi: -71, wifiName: 'HomeNet-5G' } });
-    const ticket = await call('POST', `${backend.faultsUrl}/v1/repairs`, { token: owner.accessToken, body: { sn: device.sn, description } });
+    const ticket = await call('POST', `${backend.faultsUrl}/v1/repairs`, {
+      token: owner.accessToken,
+      body: { sn: device.sn, description },
+    });
     expect(ticket.status).toBe(201);
     repairId = ticket.body.id;
     for (const person of [technician, otherTechnician]) {
-      const created = await call('POST', `${backend.faultsUrl}/v1/admin/technicians`, { token: admin.accessToken, body: { phone: person.phone, name: person.name } });
+      const created = await call('POST', `${backend.faultsUrl}/v1/admin/technicians`, {
+        token: admin.accessToken,
+        body: { phone: person.phone, name: person.name },
+      });
       expect(created.status).toBe(201);
       person.id = created.body.id;
     }
@@ -133,7 +147,7 @@ describeInBrowser('repair visit in the service console', () => {
     await page.getByText('No open visits are assigned to you.').waitFor();
   });
 
-  it('shows the owner\'s name and phone when repair_contact is granted', async () => {
+  it("shows the owner's name and phone when repair_contact is granted", async () => {
     const sharing = await signIn(backend);
     await setConsent(backend, sharing, 'fault_diagnostics', true);
     await setConsent(backend, sharing, 'repair_contact', true);
@@ -147,9 +161,15 @@ describeInBrowser('repair visit in the service console', () => {
     } finally {
       secondAppliance.end(true);
     }
-    const ticket = await call('POST', `${backend.faultsUrl}/v1/repairs`, { token: sharing.accessToken, body: { sn: second.sn, description: 'Leaks at night' } });
+    const ticket = await call('POST', `${backend.faultsUrl}/v1/repairs`, {
+      token: sharing.accessToken,
+      body: { sn: second.sn, description: 'Leaks at night' },
+    });
     expect(ticket.status).toBe(201);
-    const assigned = await call('POST', `${backend.faultsUrl}/v1/admin/repairs/${ticket.body.id}/assign`, { token: admin.accessToken, body: { technicianId: otherTechnician.id } });
+    const assigned = await call('POST', `${backend.faultsUrl}/v1/admin/repairs/${ticket.body.id}/assign`, {
+      token: admin.accessToken,
+      body: { technicianId: otherTechnician.id },
+    });
     expect(assigned.status).toBeLessThan(300);
 
     const { page } = await chrome.open(PHONE);
@@ -192,10 +212,17 @@ async function pair(backend: TestBackend, owner: SignedIn, device: RegisteredDev
   });
 }
 
-async function reportFault(appliance: MqttClient, sn: string, fault: { code: string; severity: string; diagnostics: Record<string, unknown> }): Promise<void> {
+async function reportFault(
+  appliance: MqttClient,
+  sn: string,
+  fault: { code: string; severity: string; diagnostics: Record<string, unknown> },
+): Promise<void> {
   const reportId = randomUUID();
   await appliance.subscribeAsync(`devices/${sn}/faults/ack`, { qos: 1 });
-  const ack = nextMessage(appliance, (topic, payload) => topic.endsWith('/faults/ack') && JSON.parse(payload.toString()).reportId === reportId);
+  const ack = nextMessage(
+    appliance,
+    (topic, payload) => topic.endsWith('/faults/ack') && JSON.parse(payload.toString()).reportId === reportId,
+  );
   await appliance.publishAsync(`devices/${sn}/faults`, JSON.stringify({ reportId, occurredAt, firmware: '1.0.0', ...fault }), { qos: 1 });
   const answer = JSON.parse((await ack).payload.toString()) as { stored: string };
   if (answer.stored !== 'full') throw new Error(`fault stored as ${answer.stored}, expected full`);

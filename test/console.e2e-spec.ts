@@ -2,7 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { consoleDirectory } from '../apps/fault-feedback/src/console.controller.js';
 import { startTestBackend, type TestBackend } from './support/backend.js';
-import { DESKTOP, PHONE, describeIfBrowser, launchConsoleBrowser, overflowsSideways, signInThroughConsole, type ConsoleBrowser } from './support/browser.js';
+import {
+  DESKTOP,
+  PHONE,
+  describeIfBrowser,
+  launchConsoleBrowser,
+  overflowsSideways,
+  signInThroughConsole,
+  type ConsoleBrowser,
+} from './support/browser.js';
 import { call } from './support/http.js';
 import { newPhone, signIn } from './factories/users.js';
 
@@ -167,11 +175,15 @@ describeInBrowser('console in the browser', () => {
     await page.goto(`${backend.faultsUrl}/console/technicians`);
     await page.getByRole('heading', { name: 'Technicians', exact: true }).waitFor();
     await page.getByRole('table').waitFor();
-    const stored = await page.evaluate(() => JSON.parse(sessionStorage.getItem('service-console.session') ?? '{}') as { accessToken?: string; refreshToken?: string });
+    const stored = await page.evaluate(
+      () => JSON.parse(sessionStorage.getItem('service-console.session') ?? '{}') as { accessToken?: string; refreshToken?: string },
+    );
     expect(stored.accessToken).not.toBe('expired.token.value');
     expect(stored.refreshToken).not.toBe(admin.refreshToken);
     // The old refresh token was rotated away, as the contract says.
-    expect((await call('POST', `${backend.provisioningUrl}/v1/auth/refresh`, { body: { refreshToken: admin.refreshToken } })).status).toBe(401);
+    expect((await call('POST', `${backend.provisioningUrl}/v1/auth/refresh`, { body: { refreshToken: admin.refreshToken } })).status).toBe(
+      401,
+    );
   });
 
   it('tells a signed-in person without a staff role that the console is not for them', async () => {

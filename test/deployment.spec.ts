@@ -25,7 +25,11 @@ const appServices = Object.entries(compose.services).filter(([, service]) => ser
 
 function fill(value: string): string {
   return value.replace(/\$\{(\w+)(?::?[?-][^}]*)?\}/g, (_match, name: string) =>
-    name === 'SMS_HTTP_URL' ? 'https://sms.example/send' : name === 'ADMIN_PHONES' ? '+8613700000001' : `${name.toLowerCase()}-${'x'.repeat(40)}`,
+    name === 'SMS_HTTP_URL'
+      ? 'https://sms.example/send'
+      : name === 'ADMIN_PHONES'
+        ? '+8613700000001'
+        : `${name.toLowerCase()}-${'x'.repeat(40)}`,
   );
 }
 

@@ -33,9 +33,12 @@ describe('devices of an account', () => {
     return device;
   }
 
-  const devicesOf = async (user: SignedIn) => (await call('GET', `${url}/v1/devices`, { token: user.accessToken })).body as Array<Record<string, unknown>>;
-  const historyOf = async (user: SignedIn) => (await call('GET', `${url}/v1/devices/history`, { token: user.accessToken })).body as Array<Record<string, unknown>>;
-  const share = (owner: SignedIn, sn: string, phone: string) => call('POST', `${url}/v1/devices/${sn}/members`, { token: owner.accessToken, body: { phone } });
+  const devicesOf = async (user: SignedIn) =>
+    (await call('GET', `${url}/v1/devices`, { token: user.accessToken })).body as Array<Record<string, unknown>>;
+  const historyOf = async (user: SignedIn) =>
+    (await call('GET', `${url}/v1/devices/history`, { token: user.accessToken })).body as Array<Record<string, unknown>>;
+  const share = (owner: SignedIn, sn: string, phone: string) =>
+    call('POST', `${url}/v1/devices/${sn}/members`, { token: owner.accessToken, body: { phone } });
 
   it('lists owned and shared devices with online and lastSeenAt from the broker', async () => {
     const owner = await signIn(backend);
@@ -46,7 +49,13 @@ describe('devices of an account', () => {
       const [entry] = await devicesOf(owner);
       return entry?.lastSeenAt ? entry : undefined;
     });
-    expect(seen).toEqual({ sn: device.sn, model: 'PURIFIER-X1', role: 'owner', online: true, lastSeenAt: expect.stringMatching(/^\d{4}-/) });
+    expect(seen).toEqual({
+      sn: device.sn,
+      model: 'PURIFIER-X1',
+      role: 'owner',
+      online: true,
+      lastSeenAt: expect.stringMatching(/^\d{4}-/),
+    });
     expect(await devicesOf(member)).toEqual([{ ...seen, role: 'member' }]);
 
     await device.client.endAsync();
@@ -81,7 +90,9 @@ describe('devices of an account', () => {
     expect([memberShares.status, memberShares.body.error]).toEqual([403, 'FORBIDDEN']);
     const memberUnbinds = await call('DELETE', `${url}/v1/devices/${device.sn}`, { token: member.accessToken });
     expect([memberUnbinds.status, memberUnbinds.body.error]).toEqual([403, 'FORBIDDEN']);
-    const memberRemovesOwner = await call('DELETE', `${url}/v1/devices/${device.sn}/members/${owner.userId}`, { token: member.accessToken });
+    const memberRemovesOwner = await call('DELETE', `${url}/v1/devices/${device.sn}/members/${owner.userId}`, {
+      token: member.accessToken,
+    });
     expect(memberRemovesOwner.status).toBe(403);
     const strangerUnbinds = await call('DELETE', `${url}/v1/devices/${device.sn}`, { token: third.accessToken });
     expect([strangerUnbinds.status, strangerUnbinds.body.error]).toEqual([404, 'NOT_FOUND']);
@@ -168,7 +179,7 @@ describe('devices of an account', () => {
     expect(await devicesOf(owner)).toEqual([expect.objectContaining({ sn: again.sn })]);
   });
 
-  it('export lists devices, history and pairings; DELETE /v1/me unbinds the person\'s devices and memberships', async () => {
+  it("export lists devices, history and pairings; DELETE /v1/me unbinds the person's devices and memberships", async () => {
     const owner = await signIn(backend);
     const member = await signIn(backend);
     const device = await owned(owner);
@@ -178,7 +189,10 @@ describe('devices of an account', () => {
 
     const exported = await call('GET', `${url}/v1/me/export`, { token: owner.accessToken });
     expect(exported.body.devices).toEqual(
-      expect.arrayContaining([expect.objectContaining({ sn: device.sn, role: 'owner' }), expect.objectContaining({ sn: theirs.sn, role: 'member' })]),
+      expect.arrayContaining([
+        expect.objectContaining({ sn: device.sn, role: 'owner' }),
+        expect.objectContaining({ sn: theirs.sn, role: 'member' }),
+      ]),
     );
     expect(exported.body.deviceHistory).toEqual(expect.arrayContaining([expect.objectContaining({ sn: device.sn, event: 'bound' })]));
     expect(exported.body.pairings).toEqual([expect.objectContaining({ sn: device.sn, status: 'bound' })]);

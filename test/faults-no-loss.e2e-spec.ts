@@ -3,7 +3,14 @@ import type { MqttClient } from 'mqtt';
 import { bindDevice } from './factories/bindings.js';
 import { setConsent } from './factories/consents.js';
 import { eventually, registerDevices } from './factories/devices.js';
-import { newFaultReport, reportingDevice, storedReports, type FaultAck, type FaultReportInput, type ReportingDevice } from './factories/faults.js';
+import {
+  newFaultReport,
+  reportingDevice,
+  storedReports,
+  type FaultAck,
+  type FaultReportInput,
+  type ReportingDevice,
+} from './factories/faults.js';
 import { signIn } from './factories/users.js';
 import { startTestBackend, type TestBackend } from './support/backend.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
@@ -62,7 +69,9 @@ describe('fault reports: nothing lost', () => {
 
   /** Every report a device was told is stored is in the database. */
   async function expectEveryAckStored(): Promise<void> {
-    const acked = allAcks().filter((ack) => ack.stored !== 'rejected').map((ack) => ack.reportId);
+    const acked = allAcks()
+      .filter((ack) => ack.stored !== 'rejected')
+      .map((ack) => ack.reportId);
     const rows = await storedReports(backend, 'report_id = ANY($1::uuid[])', [acked]);
     expect(new Set(rows.map((row) => row.report_id))).toEqual(new Set(acked));
   }

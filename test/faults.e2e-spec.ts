@@ -28,14 +28,17 @@ describe('fault reports over MQTT, kept by consent', () => {
   });
 
   /** A registered device bound to a fresh owner (with or without fault_diagnostics), online and listening for acks. */
-  async function ownedReportingDevice(granted: boolean): Promise<{ owner: SignedIn; device: RegisteredDevice; appliance: ReportingDevice }> {
+  async function ownedReportingDevice(
+    granted: boolean,
+  ): Promise<{ owner: SignedIn; device: RegisteredDevice; appliance: ReportingDevice }> {
     const { owner, device } = await ownerWithDevice(backend, admin.accessToken, granted ? ['fault_diagnostics'] : []);
     const appliance = await reportingDevice(backend, device);
     clients.push(appliance.client);
     return { owner, device, appliance };
   }
 
-  const faultsOf = (user: SignedIn, sn: string, query = '') => call('GET', `${backend.faultsUrl}/v1/devices/${sn}/faults${query}`, { token: user.accessToken });
+  const faultsOf = (user: SignedIn, sn: string, query = '') =>
+    call('GET', `${backend.faultsUrl}/v1/devices/${sn}/faults${query}`, { token: user.accessToken });
 
   it('stores a report in full while the owner grants fault_diagnostics, and acks "full"', async () => {
     const { owner, device, appliance } = await ownedReportingDevice(true);
@@ -44,7 +47,15 @@ describe('fault reports over MQTT, kept by consent', () => {
     expect(await appliance.ackFor(report.reportId)).toEqual({ reportId: report.reportId, stored: 'full' });
 
     const [row] = await storedReports(backend, 'report_id = $1', [report.reportId]);
-    expect(row).toMatchObject({ stored: 'full', sn: device.sn, owner_id: owner.userId, code: 'E42', severity: 'critical', model: 'PURIFIER-X1', firmware: '1.2.3' });
+    expect(row).toMatchObject({
+      stored: 'full',
+      sn: device.sn,
+      owner_id: owner.userId,
+      code: 'E42',
+      severity: 'critical',
+      model: 'PURIFIER-X1',
+      firmware: '1.2.3',
+    });
     expect(row.mac).toMatch(/^([0-9A-F]{2}:){5}[0-9A-F]{2}$/);
     expect(row.diagnostics).toEqual(report.diagnostics);
     expect(row.occurred_at.toISOString()).toBe(report.occurredAt);
@@ -57,7 +68,17 @@ describe('fault reports over MQTT, kept by consent', () => {
     expect(await appliance.ackFor(report.reportId)).toEqual({ reportId: report.reportId, stored: 'deidentified' });
 
     const [row] = await storedReports(backend, 'report_id = $1', [report.reportId]);
-    expect(row).toMatchObject({ stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner_id: null, model: 'PURIFIER-X1', firmware: '1.2.3', code: 'E42', severity: 'warning' });
+    expect(row).toMatchObject({
+      stored: 'deidentified',
+      sn: null,
+      mac: null,
+      diagnostics: null,
+      owner_id: null,
+      model: 'PURIFIER-X1',
+      firmware: '1.2.3',
+      code: 'E42',
+      severity: 'warning',
+    });
     expect(row.occurred_at.toISOString()).toBe('2026-01-15T00:00:00.000Z');
     expect(row.received_at.toISOString()).toMatch(/T00:00:00\.000Z$/);
   });
@@ -91,7 +112,11 @@ describe('fault reports over MQTT, kept by consent', () => {
 
     const burst = newFaultReport();
     await Promise.all([appliance.send(burst), appliance.send(burst), appliance.send(burst)]);
-    const answers = [await appliance.ackFor(burst.reportId, 1), await appliance.ackFor(burst.reportId, 2), await appliance.ackFor(burst.reportId, 3)];
+    const answers = [
+      await appliance.ackFor(burst.reportId, 1),
+      await appliance.ackFor(burst.reportId, 2),
+      await appliance.ackFor(burst.reportId, 3),
+    ];
     expect(answers.map((ack) => ack.stored).sort()).toEqual(['duplicate', 'duplicate', 'full']);
     const rows = await storedReports(backend, 'report_id = ANY($1::uuid[])', [[report.reportId, burst.reportId]]);
     expect(rows).toHaveLength(2);
@@ -104,7 +129,11 @@ describe('fault reports over MQTT, kept by consent', () => {
     const cases: Array<{ body: string | Record<string, unknown>; reportId: string; reason: RegExp }> = [
       { body: 'this is not json', reportId: 'unknown', reason: /not JSON/ },
       { body: '[1,2]', reportId: 'unknown', reason: /JSON object/ },
-      { body: { ...newFaultReport({ reportId: 'r-wrong-types' }), reportId: 'r-wrong-types' }, reportId: 'r-wrong-types', reason: /reportId/ },
+      {
+        body: { ...newFaultReport({ reportId: 'r-wrong-types' }), reportId: 'r-wrong-types' },
+        reportId: 'r-wrong-types',
+        reason: /reportId/,
+      },
       (() => {
         const report = newFaultReport({ code: 42 as unknown as string });
         return { body: report, reportId: report.reportId, reason: /code must be a string/ };
@@ -162,7 +191,15 @@ describe('fault reports over MQTT, kept by consent', () => {
 
     await setConsent(backend, owner, 'fault_diagnostics', false);
     const [row] = await storedReports(backend, 'report_id = $1', [report.reportId]);
-    expect(row).toMatchObject({ stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner_id: null, code: 'E42', model: 'PURIFIER-X1' });
+    expect(row).toMatchObject({
+      stored: 'deidentified',
+      sn: null,
+      mac: null,
+      diagnostics: null,
+      owner_id: null,
+      code: 'E42',
+      model: 'PURIFIER-X1',
+    });
     expect(row.occurred_at.toISOString()).toBe('2026-02-03T00:00:00.000Z');
     expect(row.received_at.toISOString()).toMatch(/T00:00:00\.000Z$/);
     expect((await faultsOf(owner, device.sn)).body).toEqual([]);
@@ -172,19 +209,27 @@ describe('fault reports over MQTT, kept by consent', () => {
     expect((await appliance.ackFor(later.reportId)).stored).toBe('deidentified');
   });
 
-  it('lists a device\'s reports to its owner and members only, newest first, page by page', async () => {
+  it("lists a device's reports to its owner and members only, newest first, page by page", async () => {
     const { owner, device, appliance } = await ownedReportingDevice(true);
     const member = await signIn(backend);
     const stranger = await signIn(backend);
     await addMember(backend, device.sn, member.userId);
-    const reports = Array.from({ length: 5 }, (_, index) => newFaultReport({ occurredAt: new Date(Date.UTC(2026, 0, 10, 8, index)).toISOString(), code: `E${index}` }));
+    const reports = Array.from({ length: 5 }, (_, index) =>
+      newFaultReport({ occurredAt: new Date(Date.UTC(2026, 0, 10, 8, index)).toISOString(), code: `E${index}` }),
+    );
     for (const report of reports) await appliance.send(report);
     for (const report of reports) expect((await appliance.ackFor(report.reportId)).stored).toBe('full');
 
     const first = await faultsOf(owner, device.sn, '?limit=2');
     expect(first.status).toBe(200);
     expect(first.body.map((item: { code: string }) => item.code)).toEqual(['E4', 'E3']);
-    expect(first.body[0]).toMatchObject({ reportId: reports[4].reportId, stored: 'full', sn: device.sn, severity: 'warning', diagnostics: reports[4].diagnostics });
+    expect(first.body[0]).toMatchObject({
+      reportId: reports[4].reportId,
+      stored: 'full',
+      sn: device.sn,
+      severity: 'warning',
+      diagnostics: reports[4].diagnostics,
+    });
 
     const seen: string[] = [];
     let query = '?limit=2';
@@ -192,7 +237,9 @@ describe('fault reports over MQTT, kept by consent', () => {
       const response = await call('GET', `${backend.faultsUrl}/v1/devices/${device.sn}/faults${query}`, { token: member.accessToken });
       expect(response.status).toBe(200);
       seen.push(...response.body.map((item: { code: string }) => item.code));
-      const fetched = await fetch(`${backend.faultsUrl}/v1/devices/${device.sn}/faults${query}`, { headers: { authorization: `Bearer ${member.accessToken}` } });
+      const fetched = await fetch(`${backend.faultsUrl}/v1/devices/${device.sn}/faults${query}`, {
+        headers: { authorization: `Bearer ${member.accessToken}` },
+      });
       const cursor = fetched.headers.get('x-next-cursor');
       if (!cursor) {
         expect(fetched.headers.get('link')).toBeNull();
@@ -229,26 +276,39 @@ describe('fault reports over MQTT, kept by consent', () => {
     const stats = await call('GET', `${backend.faultsUrl}/v1/admin/faults/stats?from=${day}&to=${day}`, { token: admin.accessToken });
     expect(stats.status).toBe(200);
     expect(stats.body.total).toBe(3);
-    expect(stats.body.byCode).toEqual(expect.arrayContaining([{ code: 'STAT-1', count: 2 }, { code: 'STAT-2', count: 1 }]));
-    expect(stats.body.byFirmware).toEqual(expect.arrayContaining([{ firmware: '9.9.1', count: 2 }, { firmware: '9.9.2', count: 1 }]));
+    expect(stats.body.byCode).toEqual(
+      expect.arrayContaining([
+        { code: 'STAT-1', count: 2 },
+        { code: 'STAT-2', count: 1 },
+      ]),
+    );
+    expect(stats.body.byFirmware).toEqual(
+      expect.arrayContaining([
+        { firmware: '9.9.1', count: 2 },
+        { firmware: '9.9.2', count: 1 },
+      ]),
+    );
     expect(stats.body.byModel).toEqual([{ model: 'PURIFIER-X1', count: 3 }]);
     expect(stats.body.byDay).toEqual([{ day, count: 3 }]);
     expect(stats.body.rows).toEqual(expect.arrayContaining([{ model: 'PURIFIER-X1', firmware: '9.9.1', code: 'STAT-1', day, count: 2 }]));
     const text = JSON.stringify(stats.body);
-    for (const secret of [full.device.sn, plain.device.sn, full.owner.userId, 'home-5G', 'AA:BB:CC:DD:EE:01']) expect(text).not.toContain(secret);
+    for (const secret of [full.device.sn, plain.device.sn, full.owner.userId, 'home-5G', 'AA:BB:CC:DD:EE:01'])
+      expect(text).not.toContain(secret);
 
     expect((await call('GET', `${backend.faultsUrl}/v1/admin/faults/stats`, { token: full.owner.accessToken })).status).toBe(403);
     expect((await call('GET', `${backend.faultsUrl}/v1/admin/faults/stats?from=yesterday`, { token: admin.accessToken })).status).toBe(400);
   });
 
-  it('exports the owner\'s full reports', async () => {
+  it("exports the owner's full reports", async () => {
     const { owner, appliance } = await ownedReportingDevice(true);
     const report = newFaultReport();
     await appliance.send(report);
     await appliance.ackFor(report.reportId);
     const exported = await call('GET', `${backend.provisioningUrl}/v1/me/export`, { token: owner.accessToken });
     expect(exported.status).toBe(200);
-    expect(exported.body.faultReports).toEqual([expect.objectContaining({ reportId: report.reportId, stored: 'full', diagnostics: report.diagnostics })]);
+    expect(exported.body.faultReports).toEqual([
+      expect.objectContaining({ reportId: report.reportId, stored: 'full', diagnostics: report.diagnostics }),
+    ]);
     expect(exported.body.repairs).toEqual([]);
   });
 
@@ -281,7 +341,15 @@ describe('fault reports over MQTT, kept by consent', () => {
 
       await retention.apply(daysAhead(366));
       const [row] = await storedReports(backend, 'report_id = $1', [report.reportId]);
-      expect(row).toMatchObject({ stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner_id: null, code: 'E42', model: 'PURIFIER-X1' });
+      expect(row).toMatchObject({
+        stored: 'deidentified',
+        sn: null,
+        mac: null,
+        diagnostics: null,
+        owner_id: null,
+        code: 'E42',
+        model: 'PURIFIER-X1',
+      });
       expect(row.occurred_at.toISOString()).toBe('2026-03-04T00:00:00.000Z');
       expect(row.received_at.toISOString()).toMatch(/T00:00:00\.000Z$/);
     } finally {

@@ -294,7 +294,13 @@ describe('identity: sign-in, tokens, roles, validation', () => {
       expect(patched.status).toBe(200);
       expect(patched.body).toMatchObject(changes);
 
-      for (const bad of [{ nickname: 'x'.repeat(65) }, { birthDate: '17/05/1990' }, { gender: 'robot' }, { roles: ['admin'] }, { name: 42 }]) {
+      for (const bad of [
+        { nickname: 'x'.repeat(65) },
+        { birthDate: '17/05/1990' },
+        { gender: 'robot' },
+        { roles: ['admin'] },
+        { name: 42 },
+      ]) {
         const refused = await call('PATCH', `${api}/v1/me`, { token: user.accessToken, body: bad });
         expect(refused.status).toBe(400);
         expect(refused.body.error).toBe('VALIDATION_FAILED');

@@ -25,13 +25,19 @@ describe('device simulator', () => {
   it('plays many appliances from a labels file: connects, confirms each token, publishes status; all end up bound', async () => {
     const owner = await signIn(backend);
     const registered = await registerDevices(backend, adminToken, 20);
-    const labels = ['sn,mac,model,deviceSecret,qr', ...registered.map((device) => `${device.sn},AA:BB:CC:DD:EE:FF,PURIFIER-X1,${device.deviceSecret},${device.qr}`)].join('\n');
+    const labels = [
+      'sn,mac,model,deviceSecret,qr',
+      ...registered.map((device) => `${device.sn},AA:BB:CC:DD:EE:FF,PURIFIER-X1,${device.deviceSecret},${device.qr}`),
+    ].join('\n');
     const pairings = await Promise.all(registered.map((device) => startedPairing(backend, owner, { qr: device.qr })));
     const tokens = parseTokens(['sn,token', ...pairings.map((pairing) => `${pairing.sn},${pairing.token}`)].join('\n'));
     const devices = parseLabels(labels).map((device) => ({ ...device, token: tokens.get(device.sn) }));
     const progress: number[] = [];
 
-    const run = await simulate({ url: backend.mqttUrl, devices, status: true, firmware: '1.2.3', concurrency: 5 }, { onProgress: (state) => progress.push(state.done) });
+    const run = await simulate(
+      { url: backend.mqttUrl, devices, status: true, firmware: '1.2.3', concurrency: 5 },
+      { onProgress: (state) => progress.push(state.done) },
+    );
 
     expect(run.progress).toMatchObject({ total: 20, connected: 20, refused: 0, paired: 20, done: 20 });
     expect(progress.at(-1)).toBe(20);
@@ -40,7 +46,9 @@ describe('device simulator', () => {
     for (const pairing of pairings) expect(await pairingStatus(backend, owner, pairing.pairingId)).toBe('bound');
     const listed = await eventually(async () => {
       const answer = await call('GET', `${backend.provisioningUrl}/v1/devices`, { token: owner.accessToken });
-      return answer.body.length === 20 && answer.body.every((device: { lastSeenAt: string | null }) => device.lastSeenAt) ? answer.body : undefined;
+      return answer.body.length === 20 && answer.body.every((device: { lastSeenAt: string | null }) => device.lastSeenAt)
+        ? answer.body
+        : undefined;
     });
     expect(listed).toHaveLength(20);
   });

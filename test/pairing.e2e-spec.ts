@@ -8,7 +8,7 @@ import { call } from './support/http.js';
 import { newSn, registerDevices } from './factories/devices.js';
 import { setConsent } from './factories/consents.js';
 import { confirmOnDevice, newNetwork, onlineDevice, pairingStatus, sql, startedPairing, startPairing } from './factories/pairing.js';
-import { signIn, type SignedIn } from './factories/users.js';
+import { signIn } from './factories/users.js';
 
 const ADMIN_PHONE = '+8613900000501';
 
@@ -59,7 +59,9 @@ describe('pairing an appliance', () => {
     expect(await bindings(appliance.sn)).toEqual([{ owner_id: owner.userId }]);
     const list = await call('GET', `${backend.provisioningUrl}/v1/devices`, { token: owner.accessToken });
     // Presence (online, lastSeenAt) is written by the broker every few seconds; the devices suite checks it.
-    expect(list.body).toEqual([{ sn: appliance.sn, model: 'PURIFIER-X1', role: 'owner', online: expect.any(Boolean), lastSeenAt: list.body[0].lastSeenAt }]);
+    expect(list.body).toEqual([
+      { sn: appliance.sn, model: 'PURIFIER-X1', role: 'owner', online: expect.any(Boolean), lastSeenAt: list.body[0].lastSeenAt },
+    ]);
     // The token is stored only as a hash.
     const [stored] = await sql<{ token_hash: string }>(backend, 'SELECT token_hash FROM pairings WHERE id = $1', [pairing.pairingId]);
     expect(stored.token_hash).not.toContain(pairing.token);
@@ -130,9 +132,15 @@ describe('pairing an appliance', () => {
       expect(await pairingStatus(backend, owner, pairing.pairingId)).toBe('pending');
     }
     // A malformed confirmation counts like a wrong token.
-    expect(await confirmOnDevice(appliance.client, appliance.sn, { token: 42 })).toEqual({ pairingId: pairing.pairingId, status: 'rejected' });
+    expect(await confirmOnDevice(appliance.client, appliance.sn, { token: 42 })).toEqual({
+      pairingId: pairing.pairingId,
+      status: 'rejected',
+    });
     expect(await pairingStatus(backend, owner, pairing.pairingId)).toBe('rejected');
-    expect(await confirmOnDevice(appliance.client, appliance.sn, pairing.token)).toEqual({ pairingId: pairing.pairingId, status: 'rejected' });
+    expect(await confirmOnDevice(appliance.client, appliance.sn, pairing.token)).toEqual({
+      pairingId: pairing.pairingId,
+      status: 'rejected',
+    });
     expect(await bindings(appliance.sn)).toEqual([]);
   });
 
@@ -161,7 +169,9 @@ describe('pairing an appliance', () => {
     const appliance = await device();
     const first = await startedPairing(backend, owner, { qr: appliance.qr });
     expect(await confirmOnDevice(appliance.client, appliance.sn, first.token)).toMatchObject({ status: 'bound' });
-    const [{ bound_at: boundAt }] = await sql<{ bound_at: Date }>(backend, 'SELECT bound_at FROM device_bindings WHERE sn = $1', [appliance.sn]);
+    const [{ bound_at: boundAt }] = await sql<{ bound_at: Date }>(backend, 'SELECT bound_at FROM device_bindings WHERE sn = $1', [
+      appliance.sn,
+    ]);
 
     const taken = await startPairing(backend, stranger, { qr: appliance.qr });
     expect([taken.status, taken.body.error]).toEqual([409, 'DEVICE_ALREADY_BOUND']);
@@ -171,7 +181,12 @@ describe('pairing an appliance', () => {
     for (const body of [{ qr: appliance.qr }, { sn: appliance.sn }]) {
       const again = await startPairing(backend, owner, body);
       expect(again.status).toBe(200);
-      expect(again.body).toEqual({ pairingId: first.pairingId, sn: appliance.sn, status: 'bound', boundAt: new Date(boundAt).toISOString() });
+      expect(again.body).toEqual({
+        pairingId: first.pairingId,
+        sn: appliance.sn,
+        status: 'bound',
+        boundAt: new Date(boundAt).toISOString(),
+      });
     }
     // Replaying the used token (e.g. a redelivered message) answers the same and binds nothing new.
     expect(await confirmOnDevice(appliance.client, appliance.sn, first.token)).toEqual({ pairingId: first.pairingId, status: 'bound' });
@@ -186,8 +201,15 @@ describe('pairing an appliance', () => {
     const pairing = await startedPairing(backend, owner, { qr: appliance.qr });
     const other = await startedPairing(backend, owner, { sn: appliance.sn });
     // Move both past their expiry instead of waiting ten minutes.
-    await sql(backend, `UPDATE pairings SET expires_at = now() - interval '1 second', ended_at = now() - interval '1 second' WHERE sn = $1`, [appliance.sn]);
-    expect(await confirmOnDevice(appliance.client, appliance.sn, pairing.token)).toEqual({ pairingId: pairing.pairingId, status: 'expired' });
+    await sql(
+      backend,
+      `UPDATE pairings SET expires_at = now() - interval '1 second', ended_at = now() - interval '1 second' WHERE sn = $1`,
+      [appliance.sn],
+    );
+    expect(await confirmOnDevice(appliance.client, appliance.sn, pairing.token)).toEqual({
+      pairingId: pairing.pairingId,
+      status: 'expired',
+    });
     expect(await pairingStatus(backend, owner, pairing.pairingId)).toBe('expired');
     expect(await pairingStatus(backend, owner, other.pairingId)).toBe('expired');
     expect(await bindings(appliance.sn)).toEqual([]);
@@ -198,7 +220,10 @@ describe('pairing an appliance', () => {
       const alice = await signIn(backend);
       const bob = await signIn(backend);
       const appliance = await device();
-      const [pa, pb] = await Promise.all([startedPairing(backend, alice, { qr: appliance.qr }), startedPairing(backend, bob, { sn: appliance.sn })]);
+      const [pa, pb] = await Promise.all([
+        startedPairing(backend, alice, { qr: appliance.qr }),
+        startedPairing(backend, bob, { sn: appliance.sn }),
+      ]);
       const results: Array<{ pairingId: string; status: string }> = [];
       const collected = new Promise<void>((resolve) => {
         const onMessage = (topic: string, payload: Buffer) => {
@@ -241,7 +266,10 @@ describe('pairing an appliance', () => {
     const owner = await signIn(backend);
     const appliance = await device();
     const pairing = await startedPairing(backend, owner, { qr: appliance.qr });
-    const disguised = [{ pattern: topics.pairingConfirm(appliance.sn), data: { token: pairing.token }, id: '1' }, { data: { token: pairing.token } }];
+    const disguised = [
+      { pattern: topics.pairingConfirm(appliance.sn), data: { token: pairing.token }, id: '1' },
+      { data: { token: pairing.token } },
+    ];
     for (const payload of disguised) {
       expect(await confirmOnDevice(appliance.client, appliance.sn, payload)).toEqual({ pairingId: pairing.pairingId, status: 'pending' });
     }
@@ -251,11 +279,9 @@ describe('pairing an appliance', () => {
   describe('network info (personal data under network_setup)', () => {
     const networkOf = async (pairingId: string) =>
       (
-        await sql(
-          backend,
-          'SELECT phone_model, os_version, router_mac, hidden_ssid, network_id, wifi_name FROM pairings WHERE id = $1',
-          [pairingId],
-        )
+        await sql(backend, 'SELECT phone_model, os_version, router_mac, hidden_ssid, network_id, wifi_name FROM pairings WHERE id = $1', [
+          pairingId,
+        ])
       )[0];
     const NOTHING = { phone_model: null, os_version: null, router_mac: null, hidden_ssid: null, network_id: null, wifi_name: null };
 
@@ -267,7 +293,10 @@ describe('pairing an appliance', () => {
 
       const consenting = await signIn(backend);
       await setConsent(backend, consenting, 'network_setup', true);
-      const kept = await startedPairing(backend, consenting, { qr: d2.qr, network: newNetwork({ routerMac: 'aa-bb-cc-00-11-22', hiddenSsid: true }) });
+      const kept = await startedPairing(backend, consenting, {
+        qr: d2.qr,
+        network: newNetwork({ routerMac: 'aa-bb-cc-00-11-22', hiddenSsid: true }),
+      });
       expect(await networkOf(kept.pairingId)).toEqual({
         phone_model: 'Pixel 8',
         os_version: 'Android 15',
@@ -278,7 +307,12 @@ describe('pairing an appliance', () => {
       });
       const exported = await call('GET', `${backend.provisioningUrl}/v1/me/export`, { token: consenting.accessToken });
       expect(exported.body.pairings).toEqual([
-        expect.objectContaining({ pairingId: kept.pairingId, sn: d2.sn, status: 'pending', network: expect.objectContaining({ wifiName: 'home-5G', hiddenSsid: true }) }),
+        expect.objectContaining({
+          pairingId: kept.pairingId,
+          sn: d2.sn,
+          status: 'pending',
+          network: expect.objectContaining({ wifiName: 'home-5G', hiddenSsid: true }),
+        }),
       ]);
       await setConsent(backend, consenting, 'network_setup', false);
       expect(await networkOf(kept.pairingId)).toEqual(NOTHING);

@@ -99,8 +99,8 @@ function modelLive(model: SubjectModel | undefined, purpose: Purpose): boolean {
 }
 
 /** The network columns of a pairing, as stored. */
-const NETWORK_FIELDS = ['phoneModel', 'osVersion', 'routerMac', 'hiddenSsid', 'networkId', 'wifiName'] as const;
-type StoredNetwork = Record<(typeof NETWORK_FIELDS)[number], string | boolean | null>;
+type NetworkField = 'phoneModel' | 'osVersion' | 'routerMac' | 'hiddenSsid' | 'networkId' | 'wifiName';
+type StoredNetwork = Record<NetworkField, string | boolean | null>;
 const NO_NETWORK: StoredNetwork = { phoneModel: null, osVersion: null, routerMac: null, hiddenSsid: null, networkId: null, wifiName: null };
 
 interface DeviceModel {
@@ -205,25 +205,31 @@ const signUpStep: Step = step('signUp', {}, async (world) => {
 const signUp: fc.Arbitrary<Step> = fc.constant(signUpStep);
 
 // Half the decisions are about the purposes devices and faults write under, so their data is often granted and then withdrawn.
-const purposeArb: fc.Arbitrary<Purpose> = fc.oneof(fc.constantFrom(...PURPOSES), fc.constantFrom<Purpose>('network_setup', 'fault_diagnostics'));
-const consent: fc.Arbitrary<Step> = fc.record({ who: fc.nat(), purpose: purposeArb, granted: fc.boolean() }).map(({ who, purpose, granted }) =>
-  step(granted ? 'grant' : 'withdraw', { who, purpose }, async (world) => {
-    const subject = pick(world, who);
-    if (!subject) return;
-    const model = world.model.get(subject)!;
-    if (!model.exists) {
-      await expect(world.consents.set(subject, purpose, granted)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      return;
-    }
-    if (purpose === 'service' && !granted) {
-      await expect(world.consents.set(subject, purpose, granted)).rejects.toMatchObject({ code: 'CONFLICT' });
-      return;
-    }
-    await world.consents.set(subject, purpose, granted);
-    granted ? model.granted.add(purpose) : model.granted.delete(purpose);
-    settle(world, subject);
-  }),
+const purposeArb: fc.Arbitrary<Purpose> = fc.oneof(
+  fc.constantFrom(...PURPOSES),
+  fc.constantFrom<Purpose>('network_setup', 'fault_diagnostics'),
 );
+const consent: fc.Arbitrary<Step> = fc
+  .record({ who: fc.nat(), purpose: purposeArb, granted: fc.boolean() })
+  .map(({ who, purpose, granted }) =>
+    step(granted ? 'grant' : 'withdraw', { who, purpose }, async (world) => {
+      const subject = pick(world, who);
+      if (!subject) return;
+      const model = world.model.get(subject)!;
+      if (!model.exists) {
+        await expect(world.consents.set(subject, purpose, granted)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        return;
+      }
+      if (purpose === 'service' && !granted) {
+        await expect(world.consents.set(subject, purpose, granted)).rejects.toMatchObject({ code: 'CONFLICT' });
+        return;
+      }
+      await world.consents.set(subject, purpose, granted);
+      if (granted) model.granted.add(purpose);
+      else model.granted.delete(purpose);
+      settle(world, subject);
+    }),
+  );
 
 const restrict: fc.Arbitrary<Step> = fc.record({ who: fc.nat(), restricted: fc.boolean() }).map(({ who, restricted }) =>
   step('restrict', { who, restricted }, async (world) => {
@@ -263,7 +269,10 @@ const writeNote: fc.Arbitrary<Step> = fc.record({ who: fc.nat(), values: noteVal
     const subject = pick(world, who);
     if (!subject) return;
     await world.writer.insert(ProofNoteEntity, subject, values);
-    const [{ id }] = (await world.dataSource.query('SELECT id FROM proof_notes WHERE subject_id = $1 ORDER BY created_at DESC, id LIMIT 1', [subject])) as Array<{ id: string }>;
+    const [{ id }] = (await world.dataSource.query(
+      'SELECT id FROM proof_notes WHERE subject_id = $1 ORDER BY created_at DESC, id LIMIT 1',
+      [subject],
+    )) as Array<{ id: string }>;
     await expectStored(world, subject, id, values);
   }),
 );
@@ -295,7 +304,10 @@ const endPairing: fc.Arbitrary<Step> = fc.record({ who: fc.nat(), hoursAgo: fc.i
   step('endPairing', { who, hoursAgo }, async (world) => {
     const subject = pick(world, who);
     if (!subject) return;
-    await world.dataSource.query(`UPDATE proof_notes SET ended_at = now() - make_interval(hours => $2) WHERE subject_id = $1 AND ended_at IS NULL`, [subject, hoursAgo]);
+    await world.dataSource.query(
+      `UPDATE proof_notes SET ended_at = now() - make_interval(hours => $2) WHERE subject_id = $1 AND ended_at IS NULL`,
+      [subject, hoursAgo],
+    );
   }),
 );
 
@@ -426,21 +438,30 @@ const macArb = fc
   .map(({ pairs, separator, upper }) => (upper ? pairs.join(separator).toUpperCase() : pairs.join(separator)));
 
 /** The factory registers an appliance (as POST /v1/admin/devices does). */
-const registerDevice: fc.Arbitrary<Step> = fc.record({ mac: macArb, firmware: fc.option(fc.constantFrom('1.0.0', '2.3.1'), { nil: null }) }).map(({ mac, firmware }) =>
-  step('registerDevice', { mac, firmware }, async (world) => {
-    snCounter += 1;
-    const row = { sn: `PP${process.pid % 1000}-${snCounter}`, mac: normaliseMac(mac), model: 'PX1', firmware };
-    const result = await world.registry.register([row]);
-    expect(result.issued.map((issued) => issued.sn)).toEqual([row.sn]);
-    world.devices.set(row.sn, { ...row, qr: result.issued[0].qr });
-    world.runDevices.push(row.sn);
-  }),
-);
+const registerDevice: fc.Arbitrary<Step> = fc
+  .record({ mac: macArb, firmware: fc.option(fc.constantFrom('1.0.0', '2.3.1'), { nil: null }) })
+  .map(({ mac, firmware }) =>
+    step('registerDevice', { mac, firmware }, async (world) => {
+      snCounter += 1;
+      const row = { sn: `PP${process.pid % 1000}-${snCounter}`, mac: normaliseMac(mac), model: 'PX1', firmware };
+      const result = await world.registry.register([row]);
+      expect(result.issued.map((issued) => issued.sn)).toEqual([row.sn]);
+      world.devices.set(row.sn, { ...row, qr: result.issued[0].qr });
+      world.runDevices.push(row.sn);
+    }),
+  );
 
 const shortText = (maxLength: number) => fc.string({ minLength: 1, maxLength });
 const networkArb: fc.Arbitrary<NetworkInfo | undefined> = fc.option(
   fc.record(
-    { phoneModel: shortText(16), osVersion: shortText(16), routerMac: macArb, hiddenSsid: fc.boolean(), networkId: shortText(16), wifiName: shortText(32) },
+    {
+      phoneModel: shortText(16),
+      osVersion: shortText(16),
+      routerMac: macArb,
+      hiddenSsid: fc.boolean(),
+      networkId: shortText(16),
+      wifiName: shortText(32),
+    },
     { requiredKeys: [] },
   ),
   { nil: undefined },
@@ -493,14 +514,29 @@ const pairDevice: fc.Arbitrary<Step> = fc
       const answer = await world.pairings.start(subject, input, now);
       if (binding) {
         const last = [...world.pairingModels.values()]
-          .filter((pairing) => pairing.sn === sn && pairing.userId === subject && pairing.status === 'bound' && !pairing.deleted && !pairing.snErased)
+          .filter(
+            (pairing) =>
+              pairing.sn === sn && pairing.userId === subject && pairing.status === 'bound' && !pairing.deleted && !pairing.snErased,
+          )
           .sort((a, b) => b.endedAt - a.endedAt)[0];
-        expect(answer).toEqual({ kind: 'already_yours', pairingId: last?.id ?? null, sn, status: 'bound', boundAt: new Date(binding.boundAt).toISOString() });
+        expect(answer).toEqual({
+          kind: 'already_yours',
+          pairingId: last?.id ?? null,
+          sn,
+          status: 'bound',
+          boundAt: new Date(binding.boundAt).toISOString(),
+        });
         return count('pairing of a device already yours');
       }
       if (answer.kind !== 'started') throw new Error(`expected a new pairing, got ${JSON.stringify(answer)}`);
       const expiresAt = now.getTime() + world.config.pairing.tokenTtlSeconds * 1000;
-      expect(answer).toEqual({ kind: 'started', pairingId: expect.any(String), sn, token: expect.any(String), expiresAt: new Date(expiresAt).toISOString() });
+      expect(answer).toEqual({
+        kind: 'started',
+        pairingId: expect.any(String),
+        sn,
+        token: expect.any(String),
+        expiresAt: new Date(expiresAt).toISOString(),
+      });
       // Network info is kept only under a live network_setup; the SN (service) always.
       const kept: StoredNetwork = modelLive(person, 'network_setup')
         ? {
@@ -530,7 +566,9 @@ const pairDevice: fc.Arbitrary<Step> = fc
       world.runPairings.push(pairing.id);
       const [row] = (await world.dataSource.query(`SELECT ${PAIRING_COLUMNS} FROM pairings WHERE id = $1`, [pairing.id])) as PairingRow[];
       expect(pairingFromRow(row)).toEqual(pairingAsStored(pairing));
-      count(Object.values(kept).some((value) => value !== null) ? 'pairing started with network info' : 'pairing started without network info');
+      count(
+        Object.values(kept).some((value) => value !== null) ? 'pairing started with network info' : 'pairing started without network info',
+      );
       if (confirmNow) await confirmOnDevice(world, sn, pairing.token, tick(world));
     }),
   );
@@ -539,7 +577,9 @@ const pairDevice: fc.Arbitrary<Step> = fc
 async function confirmOnDevice(world: World, sn: string, token: string, now: Date): Promise<void> {
   const expected = confirmInModel(world, sn, token, now.getTime());
   expect(await world.pairings.confirm(sn, token, now)).toEqual(expected);
-  const bindings = (await world.dataSource.query('SELECT owner_id FROM device_bindings WHERE sn = $1', [sn])) as Array<{ owner_id: string }>;
+  const bindings = (await world.dataSource.query('SELECT owner_id FROM device_bindings WHERE sn = $1', [sn])) as Array<{
+    owner_id: string;
+  }>;
   expect(bindings.map((binding) => binding.owner_id)).toEqual(world.owners.has(sn) ? [world.owners.get(sn)!.userId] : []);
   count(`confirmation ${expected.status}`);
 }
@@ -549,7 +589,11 @@ async function confirmOnDevice(world: World, sn: string, token: string, now: Dat
  * right token, a wrong one, or the right one after expiry.
  */
 const confirmPairing: fc.Arbitrary<Step> = fc
-  .record({ pairing: fc.nat(), token: fc.constantFrom('right', 'right', 'right', 'wrong', 'late'), lateSeconds: fc.integer({ min: 0, max: 3600 }) })
+  .record({
+    pairing: fc.nat(),
+    token: fc.constantFrom('right', 'right', 'right', 'wrong', 'late'),
+    lateSeconds: fc.integer({ min: 0, max: 3600 }),
+  })
   .map(({ pairing: index, token: variant, lateSeconds }) =>
     step('confirmPairing', { pairing: index, token: variant, lateSeconds }, async (world) => {
       const id = pickFrom(world.runPairings, index);
@@ -562,22 +606,24 @@ const confirmPairing: fc.Arbitrary<Step> = fc
   );
 
 /** The owner (or someone else, refused) unbinds a device. */
-const unbindDevice: fc.Arbitrary<Step> = fc.record({ who: fc.nat(), device: fc.nat(), byOwner: fc.boolean() }).map(({ who, device, byOwner }) =>
-  step('unbind', { who, device, byOwner }, async (world) => {
-    const sn = pickFrom(byOwner ? world.runDevices.filter((candidate) => world.owners.has(candidate)) : world.runDevices, device);
-    const subject = byOwner && sn ? world.owners.get(sn)!.userId : pick(world, who);
-    if (!subject || !sn || !world.model.get(subject)?.exists) return;
-    const now = tick(world);
-    if (world.owners.get(sn)?.userId !== subject) {
-      await expect(world.ownership.unbind(subject, sn, now)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      return count('unbind refused');
-    }
-    await world.ownership.unbind(subject, sn, now);
-    world.owners.delete(sn);
-    world.history.push({ userId: subject, sn, event: 'unbound', at: now.getTime(), snErased: false, deleted: false });
-    count('unbound');
-  }),
-);
+const unbindDevice: fc.Arbitrary<Step> = fc
+  .record({ who: fc.nat(), device: fc.nat(), byOwner: fc.boolean() })
+  .map(({ who, device, byOwner }) =>
+    step('unbind', { who, device, byOwner }, async (world) => {
+      const sn = pickFrom(byOwner ? world.runDevices.filter((candidate) => world.owners.has(candidate)) : world.runDevices, device);
+      const subject = byOwner && sn ? world.owners.get(sn)!.userId : pick(world, who);
+      if (!subject || !sn || !world.model.get(subject)?.exists) return;
+      const now = tick(world);
+      if (world.owners.get(sn)?.userId !== subject) {
+        await expect(world.ownership.unbind(subject, sn, now)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        return count('unbind refused');
+      }
+      await world.ownership.unbind(subject, sn, now);
+      world.owners.delete(sn);
+      world.history.push({ userId: subject, sn, event: 'unbound', at: now.getTime(), snErased: false, deleted: false });
+      count('unbound');
+    }),
+  );
 
 /** The appliance reports a factory reset (the use-case provisioning's handler calls). */
 const factoryReset: fc.Arbitrary<Step> = fc.nat().map((device) =>
@@ -624,10 +670,19 @@ const reportFault: fc.Arbitrary<Step> = fc
       const resent = kind === 'resend' ? world.reports.get(pickFrom(world.runReports, device) ?? '') : undefined;
       const bound = world.runDevices.filter((candidate) => world.owners.has(candidate));
       const sn =
-        kind === 'unknownDevice' ? `NOPE-${process.pid % 1000}-${snCounter}` : (resent?.sn ?? pickFrom(boundDevice && bound.length ? bound : world.runDevices, device));
+        kind === 'unknownDevice'
+          ? `NOPE-${process.pid % 1000}-${snCounter}`
+          : (resent?.sn ?? pickFrom(boundDevice && bound.length ? bound : world.runDevices, device));
       if (!sn) return;
       const occurredAt = new Date(Date.now() - minutesAgo * 60_000);
-      const report = { reportId: resent?.reportId ?? randomUUID(), code, severity, occurredAt: occurredAt.toISOString(), firmware, diagnostics };
+      const report = {
+        reportId: resent?.reportId ?? randomUUID(),
+        code,
+        severity,
+        occurredAt: occurredAt.toISOString(),
+        firmware,
+        diagnostics,
+      };
       const answer = await world.ingestion.receive(sn, Buffer.from(JSON.stringify(report)));
       const rows = (await world.dataSource.query(
         'SELECT stored, sn, mac, diagnostics, owner_id, model, firmware, code, severity, occurred_at, received_at FROM fault_reports WHERE report_id = $1',
@@ -653,8 +708,26 @@ const reportFault: fc.Arbitrary<Step> = fc
       const common = { model: facts.model, firmware: firmware ?? facts.firmware, code, severity };
       expect({ ...row, occurred_at: (row.occurred_at as Date).toISOString(), received_at: receivedAt.toISOString() }).toEqual(
         full
-          ? { stored: 'full', sn, mac: facts.mac, diagnostics: diagnostics ?? null, owner_id: owner, ...common, occurred_at: occurredAt.toISOString(), received_at: receivedAt.toISOString() }
-          : { stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner_id: null, ...common, occurred_at: midnight(occurredAt), received_at: midnight(receivedAt) },
+          ? {
+              stored: 'full',
+              sn,
+              mac: facts.mac,
+              diagnostics: diagnostics ?? null,
+              owner_id: owner,
+              ...common,
+              occurred_at: occurredAt.toISOString(),
+              received_at: receivedAt.toISOString(),
+            }
+          : {
+              stored: 'deidentified',
+              sn: null,
+              mac: null,
+              diagnostics: null,
+              owner_id: null,
+              ...common,
+              occurred_at: midnight(occurredAt),
+              received_at: midnight(receivedAt),
+            },
       );
       world.reports.set(report.reportId, {
         reportId: report.reportId,
@@ -666,11 +739,18 @@ const reportFault: fc.Arbitrary<Step> = fc
         receivedAt: receivedAt.getTime(),
       });
       world.runReports.push(report.reportId);
-      count(full ? 'report stored full' : owner ? 'report de-identified (owner without fault_diagnostics)' : 'report de-identified (unbound device)');
+      count(
+        full
+          ? 'report stored full'
+          : owner
+            ? 'report de-identified (owner without fault_diagnostics)'
+            : 'report de-identified (unbound device)',
+      );
     }),
   );
 
-const PAIRING_COLUMNS = 'id, user_id, sn, status, wrong_tokens, ended_at, phone_model, os_version, router_mac, hidden_ssid, network_id, wifi_name';
+const PAIRING_COLUMNS =
+  'id, user_id, sn, status, wrong_tokens, ended_at, phone_model, os_version, router_mac, hidden_ssid, network_id, wifi_name';
 interface PairingRow {
   id: string;
   user_id: string;
@@ -692,7 +772,14 @@ const pairingFromRow = (row: PairingRow) => ({
   status: row.status,
   wrongTokens: row.wrong_tokens,
   endedAt: new Date(row.ended_at).toISOString(),
-  network: { phoneModel: row.phone_model, osVersion: row.os_version, routerMac: row.router_mac, hiddenSsid: row.hidden_ssid, networkId: row.network_id, wifiName: row.wifi_name },
+  network: {
+    phoneModel: row.phone_model,
+    osVersion: row.os_version,
+    routerMac: row.router_mac,
+    hiddenSsid: row.hidden_ssid,
+    networkId: row.network_id,
+    wifiName: row.wifi_name,
+  },
 });
 const pairingAsStored = (pairing: PairingModel) => ({
   id: pairing.id,
@@ -707,7 +794,9 @@ const pairingAsStored = (pairing: PairingModel) => ({
 /** JSON with object keys sorted (jsonb does not keep the order they were sent in). */
 const canonical = (value: unknown): string =>
   JSON.stringify(value, (_, inner: unknown) =>
-    inner && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b))) : inner,
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => a.localeCompare(b)))
+      : inner,
   );
 
 /** Lines naming every difference between two keyed collections (readable in a counterexample, unlike a diff of hundreds of rows). */
@@ -733,7 +822,9 @@ async function expectDeviceTablesAsModelled(world: World): Promise<void> {
   const livePairings = [...world.pairingModels.values()].filter((pairing) => !pairing.deleted);
   const pairingRows = await query<PairingRow>(`SELECT ${PAIRING_COLUMNS} FROM pairings`);
   const bindingRows = await query<{ sn: string; owner_id: string; bound_at: Date }>('SELECT sn, owner_id, bound_at FROM device_bindings');
-  const historyRows = await query<{ user_id: string; sn: string | null; event: string; at: Date }>('SELECT user_id, sn, event, at FROM device_history');
+  const historyRows = await query<{ user_id: string; sn: string | null; event: string; at: Date }>(
+    'SELECT user_id, sn, event, at FROM device_history',
+  );
   const reportRows = await query<{
     report_id: string;
     stored: string;
@@ -746,15 +837,31 @@ async function expectDeviceTablesAsModelled(world: World): Promise<void> {
   }>('SELECT report_id, stored, sn, mac, diagnostics, owner_id, occurred_at, received_at FROM fault_reports');
   const atMidnight = (instant: Date) => new Date(instant).toISOString().endsWith('T00:00:00.000Z');
   const found = [
-    ...differences('pairings', keyed(pairingRows.map(pairingFromRow), (row) => row.id), keyed(livePairings.map(pairingAsStored), (pairing) => pairing.id)),
+    ...differences(
+      'pairings',
+      keyed(pairingRows.map(pairingFromRow), (row) => row.id),
+      keyed(livePairings.map(pairingAsStored), (pairing) => pairing.id),
+    ),
     ...differences(
       'device_bindings',
-      keyed(bindingRows, (row) => row.sn, (row) => ({ owner: row.owner_id, boundAt: new Date(row.bound_at).toISOString() })),
-      keyed([...world.owners.entries()], ([sn]) => sn, ([, binding]) => ({ owner: binding.userId, boundAt: new Date(binding.boundAt).toISOString() })),
+      keyed(
+        bindingRows,
+        (row) => row.sn,
+        (row) => ({ owner: row.owner_id, boundAt: new Date(row.bound_at).toISOString() }),
+      ),
+      keyed(
+        [...world.owners.entries()],
+        ([sn]) => sn,
+        ([, binding]) => ({ owner: binding.userId, boundAt: new Date(binding.boundAt).toISOString() }),
+      ),
     ),
     ...differences(
       'device_history',
-      keyed(historyRows, (row) => row.user_id, (row) => ({ sn: row.sn, event: row.event, at: new Date(row.at).toISOString() })),
+      keyed(
+        historyRows,
+        (row) => row.user_id,
+        (row) => ({ sn: row.sn, event: row.event, at: new Date(row.at).toISOString() }),
+      ),
       keyed(
         world.history.filter((entry) => !entry.deleted),
         (entry) => entry.userId,
@@ -763,19 +870,35 @@ async function expectDeviceTablesAsModelled(world: World): Promise<void> {
     ),
     ...differences(
       'fault_reports',
-      keyed(reportRows, (row) => row.report_id, (row) => ({
-        stored: row.stored,
-        sn: row.sn,
-        mac: row.mac,
-        diagnostics: row.diagnostics,
-        owner: row.owner_id,
-        // A full report keeps its exact receipt time; a de-identified one keeps only the days.
-        ...(row.stored === 'full' ? { receivedAt: new Date(row.received_at).toISOString() } : { timesCutToDay: atMidnight(row.occurred_at) && atMidnight(row.received_at) }),
-      })),
-      keyed([...world.reports.values()], (report) => report.reportId, (report) =>
-        report.stored === 'full'
-          ? { stored: 'full', sn: report.sn, mac: report.mac, diagnostics: report.diagnostics, owner: report.ownerId, receivedAt: new Date(report.receivedAt).toISOString() }
-          : { stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner: null, timesCutToDay: true },
+      keyed(
+        reportRows,
+        (row) => row.report_id,
+        (row) => ({
+          stored: row.stored,
+          sn: row.sn,
+          mac: row.mac,
+          diagnostics: row.diagnostics,
+          owner: row.owner_id,
+          // A full report keeps its exact receipt time; a de-identified one keeps only the days.
+          ...(row.stored === 'full'
+            ? { receivedAt: new Date(row.received_at).toISOString() }
+            : { timesCutToDay: atMidnight(row.occurred_at) && atMidnight(row.received_at) }),
+        }),
+      ),
+      keyed(
+        [...world.reports.values()],
+        (report) => report.reportId,
+        (report) =>
+          report.stored === 'full'
+            ? {
+                stored: 'full',
+                sn: report.sn,
+                mac: report.mac,
+                diagnostics: report.diagnostics,
+                owner: report.ownerId,
+                receivedAt: new Date(report.receivedAt).toISOString(),
+              }
+            : { stored: 'deidentified', sn: null, mac: null, diagnostics: null, owner: null, timesCutToDay: true },
       ),
     ),
   ];
@@ -806,7 +929,9 @@ async function violations(world: World): Promise<string[]> {
   const found: string[] = [];
   for (const table of world.catalog.tables) {
     const columns = table.columns.map((column) => `"${column.column}"`).join(', ');
-    const rows = (await world.dataSource.query(`SELECT "${table.subject.column}" AS subject, ${columns} FROM "${table.table}"`)) as Array<Record<string, unknown>>;
+    const rows = (await world.dataSource.query(`SELECT "${table.subject.column}" AS subject, ${columns} FROM "${table.table}"`)) as Array<
+      Record<string, unknown>
+    >;
     for (const row of rows) {
       const subject = row.subject as string | null;
       for (const column of table.columns) {
@@ -814,7 +939,9 @@ async function violations(world: World): Promise<string[]> {
         stats.valuesScanned += 1;
         const model = subject ? world.model.get(subject) : undefined;
         if (!column.purposes.some((purpose) => modelLive(model, purpose))) {
-          found.push(`${table.table}.${column.column} of ${subject ?? 'nobody'} holds a value without a live purpose (${column.purposes.join(', ')})`);
+          found.push(
+            `${table.table}.${column.column} of ${subject ?? 'nobody'} holds a value without a live purpose (${column.purposes.join(', ')})`,
+          );
         }
       }
     }
@@ -836,7 +963,6 @@ const stats = { sequences: 0, steps: 0, byKind: new Map<string, number>(), value
 describe('proof: no personal value outlives its purposes', () => {
   let world: World;
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
-  
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -915,7 +1041,9 @@ describe('proof: no personal value outlives its purposes', () => {
   });
 
   it('the registry covers the test table and users', () => {
-    expect(world.catalog.tables.map((table) => table.table)).toEqual(expect.arrayContaining(['users', 'proof_notes', 'pairings', 'device_history', 'fault_reports']));
+    expect(world.catalog.tables.map((table) => table.table)).toEqual(
+      expect.arrayContaining(['users', 'proof_notes', 'pairings', 'device_history', 'fault_reports']),
+    );
   });
 
   it('refuses a tagged value written around the writer', async () => {
@@ -924,7 +1052,9 @@ describe('proof: no personal value outlives its purposes', () => {
     await expect(world.dataSource.getRepository(ProofNoteEntity).insert({ subjectId: subject, contact: '+8613800000000' })).rejects.toThrow(
       'proof_notes.contact is personal data: write it with PersonalDataWriter',
     );
-    await expect(world.dataSource.manager.update(UserEntity, { id: subject }, { name: 'Li Lei' })).rejects.toBeInstanceOf(PersonalDataBypassError);
+    await expect(world.dataSource.manager.update(UserEntity, { id: subject }, { name: 'Li Lei' })).rejects.toBeInstanceOf(
+      PersonalDataBypassError,
+    );
     // Untagged columns and nulls are not personal writes.
     await world.dataSource.getRepository(ProofNoteEntity).insert({ subjectId: subject, contact: null });
   });
@@ -938,9 +1068,16 @@ describe('proof: no personal value outlives its purposes', () => {
     await world.writer.insert(ProofNoteEntity, subject, { wifiName: 'home-5G', marketingProfile: 'water' });
     const now = new Date();
     const endedAt = (hoursAgo: number) =>
-      world.dataSource.query('UPDATE proof_notes SET ended_at = $2 WHERE subject_id = $1', [subject, new Date(now.getTime() - hoursAgo * 3600_000)]);
+      world.dataSource.query('UPDATE proof_notes SET ended_at = $2 WHERE subject_id = $1', [
+        subject,
+        new Date(now.getTime() - hoursAgo * 3600_000),
+      ]);
     const stored = async () =>
-      ((await world.dataSource.query('SELECT wifi_name, marketing_profile FROM proof_notes WHERE subject_id = $1', [subject])) as Array<Record<string, unknown>>)[0];
+      (
+        (await world.dataSource.query('SELECT wifi_name, marketing_profile FROM proof_notes WHERE subject_id = $1', [subject])) as Array<
+          Record<string, unknown>
+        >
+      )[0];
     await world.retention.apply(now);
     expect(await stored()).toEqual({ wifi_name: 'home-5G', marketing_profile: 'water' }); // pairing not ended: kept
     await endedAt(23);
@@ -951,35 +1088,44 @@ describe('proof: no personal value outlives its purposes', () => {
     expect(await stored()).toEqual({ wifi_name: null, marketing_profile: 'water' });
   });
 
-  it('holds for random sequences of consents, restrictions, writes, pairings, device reports, retention and erasures', async () => {
-    const step = fc.oneof(...STEP_GENERATORS);
-    // Every sequence starts with a person and an appliance, so pairing and reporting steps have something to act on.
-    const sequence = fc.tuple(registerDevice, fc.array(step, { minLength: 1, maxLength: 24, size: 'medium' })).map(([device, steps]) => [device, ...steps]);
-    await fc.assert(
-      fc.asyncProperty(sequence, async (steps) => {
-        world.run = [];
-        world.runDevices = [];
-        world.runPairings = [];
-        world.runReports = [];
-        stats.sequences += 1;
-        for (const next of [signUpStep, ...steps]) {
-          await next.apply(world);
-          stats.steps += 1;
-          stats.byKind.set(next.kind, (stats.byKind.get(next.kind) ?? 0) + 1);
-        }
-        // The code's view of each person agrees with the model...
-        for (const subject of world.run) {
-          const live = await world.basis.livePurposes(subject);
-          expect({ subject, live: [...live].sort() }).toEqual({ subject, live: PURPOSES.filter((purpose) => modelLive(world.model.get(subject), purpose)).sort() });
-        }
-        // ...and nothing in the database outlives its purposes...
-        expect(await violations(world)).toEqual([]);
-        // ...and the device and fault tables hold exactly what the model kept.
-        await expectDeviceTablesAsModelled(world);
-      }),
-      { numRuns, endOnFailure: true },
-    );
-    expect(stats.sequences).toBeGreaterThanOrEqual(numRuns);
-    // 200 sequences take about 15 s here; a longer hunt (PRIVACY_PROOF_RUNS) gets the time it needs, as the scans grow with the data.
-  }, Math.max(60_000, numRuns * 400));
+  it(
+    'holds for random sequences of consents, restrictions, writes, pairings, device reports, retention and erasures',
+    async () => {
+      const step = fc.oneof(...STEP_GENERATORS);
+      // Every sequence starts with a person and an appliance, so pairing and reporting steps have something to act on.
+      const sequence = fc
+        .tuple(registerDevice, fc.array(step, { minLength: 1, maxLength: 24, size: 'medium' }))
+        .map(([device, steps]) => [device, ...steps]);
+      await fc.assert(
+        fc.asyncProperty(sequence, async (steps) => {
+          world.run = [];
+          world.runDevices = [];
+          world.runPairings = [];
+          world.runReports = [];
+          stats.sequences += 1;
+          for (const next of [signUpStep, ...steps]) {
+            await next.apply(world);
+            stats.steps += 1;
+            stats.byKind.set(next.kind, (stats.byKind.get(next.kind) ?? 0) + 1);
+          }
+          // The code's view of each person agrees with the model...
+          for (const subject of world.run) {
+            const live = await world.basis.livePurposes(subject);
+            expect({ subject, live: [...live].sort() }).toEqual({
+              subject,
+              live: PURPOSES.filter((purpose) => modelLive(world.model.get(subject), purpose)).sort(),
+            });
+          }
+          // ...and nothing in the database outlives its purposes...
+          expect(await violations(world)).toEqual([]);
+          // ...and the device and fault tables hold exactly what the model kept.
+          await expectDeviceTablesAsModelled(world);
+        }),
+        { numRuns, endOnFailure: true },
+      );
+      expect(stats.sequences).toBeGreaterThanOrEqual(numRuns);
+      // 200 sequences take about 15 s here; a longer hunt (PRIVACY_PROOF_RUNS) gets the time it needs, as the scans grow with the data.
+    },
+    Math.max(60_000, numRuns * 400),
+  );
 });

@@ -36,7 +36,14 @@ describe('privacy rights over HTTP (provisioning)', () => {
     const byPurpose = Object.fromEntries((consents.body as Array<{ purpose: string }>).map((entry) => [entry.purpose, entry]));
     expect(byPurpose.service).toMatchObject({ granted: true, policyVersion: '2020-01' });
     expect(byPurpose.marketing).toEqual({ purpose: 'marketing', granted: false, policyVersion: null, at: null });
-    expect(Object.keys(byPurpose).sort()).toEqual(['fault_diagnostics', 'marketing', 'network_setup', 'product_improvement', 'repair_contact', 'service']);
+    expect(Object.keys(byPurpose).sort()).toEqual([
+      'fault_diagnostics',
+      'marketing',
+      'network_setup',
+      'product_improvement',
+      'repair_contact',
+      'service',
+    ]);
     // A second login records nothing new.
     await signIn(backend, user.phone);
     const events = await db.query('SELECT purpose, channel FROM consent_events WHERE subject_id = $1', [user.userId]);
@@ -51,8 +58,18 @@ describe('privacy rights over HTTP (provisioning)', () => {
     const user = await signIn(backend);
     const soon = new Date(Date.now() + 29 * DAY).toISOString();
     const later = new Date(Date.now() + 31 * DAY).toISOString();
-    expect((await call('POST', `${url}/v1/admin/policies`, { token: user.accessToken, body: { version: '2031-01', effectiveAt: later, summary: 'x' } })).status).toBe(403);
-    const tooSoon = await call('POST', `${url}/v1/admin/policies`, { token: admin.accessToken, body: { version: '2031-01', effectiveAt: soon, summary: 'x' } });
+    expect(
+      (
+        await call('POST', `${url}/v1/admin/policies`, {
+          token: user.accessToken,
+          body: { version: '2031-01', effectiveAt: later, summary: 'x' },
+        })
+      ).status,
+    ).toBe(403);
+    const tooSoon = await call('POST', `${url}/v1/admin/policies`, {
+      token: admin.accessToken,
+      body: { version: '2031-01', effectiveAt: soon, summary: 'x' },
+    });
     expect(tooSoon.status).toBe(400);
     expect(tooSoon.body.error).toBe('POLICY_NOTICE_TOO_SHORT');
     const published = await call('POST', `${url}/v1/admin/policies`, {
@@ -60,12 +77,18 @@ describe('privacy rights over HTTP (provisioning)', () => {
       body: { version: '2031-01', effectiveAt: later, summary: 'Repairs by partner workshops' },
     });
     expect(published.status).toBe(201);
-    const again = await call('POST', `${url}/v1/admin/policies`, { token: admin.accessToken, body: { version: '2031-01', effectiveAt: later, summary: 'x' } });
+    const again = await call('POST', `${url}/v1/admin/policies`, {
+      token: admin.accessToken,
+      body: { version: '2031-01', effectiveAt: later, summary: 'x' },
+    });
     expect(again.status).toBe(409);
     const after = await call('GET', `${url}/v1/privacy/policy`);
     expect(after.body.current.version).toBe('2020-01');
     expect(after.body.upcoming.map((entry: { version: string }) => entry.version)).toEqual(['2031-01']);
-    const bad = await call('POST', `${url}/v1/admin/policies`, { token: admin.accessToken, body: { version: '2032-01', effectiveAt: 'soon', summary: 'x' } });
+    const bad = await call('POST', `${url}/v1/admin/policies`, {
+      token: admin.accessToken,
+      body: { version: '2032-01', effectiveAt: 'soon', summary: 'x' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('VALIDATION_FAILED');
   });
@@ -145,10 +168,9 @@ describe('privacy rights over HTTP (provisioning)', () => {
     expect(exported.body.subjectId).toBe(user.userId);
     expect(exported.body.profile).toMatchObject({ id: user.userId, phone: user.phone, nickname: 'Mei', birthDate: '1990-05-17' });
     expect(exported.body.consents.current.find((entry: { purpose: string }) => entry.purpose === 'repair_contact').granted).toBe(true);
-    expect(exported.body.consents.history.map((event: { purpose: string; channel: string }) => `${event.purpose}:${event.channel}`)).toEqual([
-      'service:login',
-      'repair_contact:app',
-    ]);
+    expect(
+      exported.body.consents.history.map((event: { purpose: string; channel: string }) => `${event.purpose}:${event.channel}`),
+    ).toEqual(['service:login', 'repair_contact:app']);
     expect(exported.body.accessLog).toHaveLength(1);
   });
 
@@ -159,13 +181,18 @@ describe('privacy rights over HTTP (provisioning)', () => {
     const erased = await call('DELETE', `${url}/v1/me`, { token: user.accessToken });
     expect(erased.status).toBe(204);
 
-    const row = await db.query('SELECT phone, nickname, name, gender, birth_date, location, deleted_at FROM users WHERE id = $1', [user.userId]);
+    const row = await db.query('SELECT phone, nickname, name, gender, birth_date, location, deleted_at FROM users WHERE id = $1', [
+      user.userId,
+    ]);
     expect(row.rows[0]).toMatchObject({ phone: null, nickname: null, name: null, gender: null, birth_date: null, location: null });
     expect(row.rows[0].deleted_at).not.toBeNull();
     expect((await call('GET', `${url}/v1/me`, { token: user.accessToken })).status).toBe(401);
     expect((await call('GET', `${url}/v1/me/export`, { token: user.accessToken })).status).toBe(401);
     expect((await call('POST', `${url}/v1/auth/refresh`, { body: { refreshToken: user.refreshToken } })).status).toBe(401);
-    const ended = await db.query(`SELECT purpose, granted, channel FROM consent_events WHERE subject_id = $1 AND channel = 'account_erasure' ORDER BY seq`, [user.userId]);
+    const ended = await db.query(
+      `SELECT purpose, granted, channel FROM consent_events WHERE subject_id = $1 AND channel = 'account_erasure' ORDER BY seq`,
+      [user.userId],
+    );
     expect(ended.rows).toEqual([
       { purpose: 'marketing', granted: false, channel: 'account_erasure' },
       { purpose: 'service', granted: false, channel: 'account_erasure' },
@@ -184,7 +211,10 @@ describe('privacy rights over HTTP (provisioning)', () => {
     const stray = await db.query(`INSERT INTO users (phone, name) VALUES ($1, 'Stray') RETURNING id`, [newPhone()]);
     const kept = await signIn(backend);
     await call('PATCH', `${url}/v1/me`, { token: kept.accessToken, body: { name: 'Kept' } });
-    const run = spawnSync(process.execPath, [cli], { env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: backend.databaseUrl }, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [cli], {
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: backend.databaseUrl },
+      encoding: 'utf8',
+    });
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/users\.phone: 1 value\(s\) erased \(no-live-purpose\)/);
@@ -199,7 +229,10 @@ describe('privacy rights over HTTP (provisioning)', () => {
     const cli = 'dist/scripts/privacy-verify-ledger.js';
     expect(existsSync(cli)).toBe(true); // npm test builds before running the suites
     const run = () =>
-      spawnSync(process.execPath, [cli], { env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: backend.databaseUrl }, encoding: 'utf8' });
+      spawnSync(process.execPath, [cli], {
+        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: backend.databaseUrl },
+        encoding: 'utf8',
+      });
     const intact = run();
     expect(intact.stderr).toBe('');
     expect(intact.stdout).toMatch(/Consent ledger intact/);
@@ -227,7 +260,9 @@ describe('privacy rights over HTTP (provisioning)', () => {
     await db.query('ALTER TABLE consent_events ENABLE TRIGGER consent_events_no_change');
     const deleted = run();
     expect(deleted.status).toBe(1);
-    expect(deleted.stdout).toContain(`consent_state (subject ${other.userId}, purpose marketing): no event in the ledger supports this state`);
+    expect(deleted.stdout).toContain(
+      `consent_state (subject ${other.userId}, purpose marketing): no event in the ledger supports this state`,
+    );
     expect(deleted.stdout).toMatch(new RegExp(`subject ${other.userId}, seq 3\\): expected seq 2`));
   });
 });

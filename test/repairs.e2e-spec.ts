@@ -24,8 +24,15 @@ describe('repairs and technician visits', () => {
     await backend?.stop();
   });
 
-  const faults = (method: string, path: string, user: SignedIn, body?: unknown) => call(method, `${backend.faultsUrl}${path}`, { token: user.accessToken, body });
-  const accessLog = async (user: SignedIn) => (await call('GET', `${backend.provisioningUrl}/v1/me/access-log`, { token: user.accessToken })).body as Array<{ actorId: string; actorRole: string; what: string; purpose: string }>;
+  const faults = (method: string, path: string, user: SignedIn, body?: unknown) =>
+    call(method, `${backend.faultsUrl}${path}`, { token: user.accessToken, body });
+  const accessLog = async (user: SignedIn) =>
+    (await call('GET', `${backend.provisioningUrl}/v1/me/access-log`, { token: user.accessToken })).body as Array<{
+      actorId: string;
+      actorRole: string;
+      what: string;
+      purpose: string;
+    }>;
 
   async function newTechnician(name = 'Li Wei'): Promise<SignedIn> {
     const created = await faults('POST', '/v1/admin/technicians', admin, { phone: newPhone(), name });
@@ -50,10 +57,18 @@ describe('repairs and technician visits', () => {
 
     const opened = await faults('POST', '/v1/repairs', owner, { sn: device.sn, description: 'No hot water' });
     expect(opened.status).toBe(201);
-    expect(opened.body).toMatchObject({ id: expect.any(String), status: 'open', sn: device.sn, model: 'PURIFIER-X1', description: 'No hot water' });
+    expect(opened.body).toMatchObject({
+      id: expect.any(String),
+      status: 'open',
+      sn: device.sn,
+      model: 'PURIFIER-X1',
+      description: 'No hot water',
+    });
 
     const own = await faults('GET', '/v1/repairs', owner);
-    expect(own.body).toEqual([expect.objectContaining({ id: opened.body.id, status: 'open', history: [expect.objectContaining({ status: 'open' })] })]);
+    expect(own.body).toEqual([
+      expect.objectContaining({ id: opened.body.id, status: 'open', history: [expect.objectContaining({ status: 'open' })] }),
+    ]);
 
     for (const user of [member, await signIn(backend)]) {
       const refused = await faults('POST', '/v1/repairs', user, { sn: device.sn, description: 'mine?' });
@@ -77,17 +92,28 @@ describe('repairs and technician visits', () => {
     expect(open.body.every((ticket: { status: string }) => ticket.status === 'open')).toBe(true);
     expect((await faults('GET', '/v1/admin/repairs?status=whatever', admin)).status).toBe(400);
     expect((await faults('GET', '/v1/admin/repairs?status=open', owner)).status).toBe(403);
-    expect((await faults('GET', '/v1/admin/technicians', admin)).body).toEqual(expect.arrayContaining([expect.objectContaining({ id: alice.userId, name: 'Alice' })]));
+    expect((await faults('GET', '/v1/admin/technicians', admin)).body).toEqual(
+      expect.arrayContaining([expect.objectContaining({ id: alice.userId, name: 'Alice' })]),
+    );
     // A technician is a person too: the dispatcher's read of their name and phone is in their access log.
     expect(await accessLog(alice)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ actorId: admin.userId, actorRole: 'admin', what: 'name and phone: listed for dispatch', purpose: 'service' })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          actorId: admin.userId,
+          actorRole: 'admin',
+          what: 'name and phone: listed for dispatch',
+          purpose: 'service',
+        }),
+      ]),
     );
 
     expect((await faults('POST', `/v1/admin/repairs/${opened.body.id}/assign`, admin, { technicianId: owner.userId })).status).toBe(404);
     expect((await faults('POST', `/v1/admin/repairs/${opened.body.id}/assign`, owner, { technicianId: alice.userId })).status).toBe(403);
     const assigned = await faults('POST', `/v1/admin/repairs/${opened.body.id}/assign`, admin, { technicianId: alice.userId });
     expect(assigned.body).toMatchObject({ id: opened.body.id, status: 'assigned', technicianId: alice.userId });
-    expect((await faults('GET', '/v1/admin/repairs?status=open', admin)).body.map((ticket: { id: string }) => ticket.id)).not.toContain(opened.body.id);
+    expect((await faults('GET', '/v1/admin/repairs?status=open', admin)).body.map((ticket: { id: string }) => ticket.id)).not.toContain(
+      opened.body.id,
+    );
 
     expect((await faults('GET', '/v1/tech/visits', alice)).body.map((visit: { id: string }) => visit.id)).toEqual([opened.body.id]);
     expect((await faults('GET', '/v1/tech/visits', bob)).body).toEqual([]);
@@ -100,7 +126,7 @@ describe('repairs and technician visits', () => {
     expect((await faults('GET', `/v1/tech/visits/${opened.body.id}`, bob)).status).toBe(200);
   });
 
-  it('a visit shows the device and its reports as stored; contact only under repair_contact; each read is in the owner\'s access log', async () => {
+  it("a visit shows the device and its reports as stored; contact only under repair_contact; each read is in the owner's access log", async () => {
     const { owner, device } = await ownerWithDevice(['fault_diagnostics']);
     const technician = await newTechnician();
     const appliance = await reportingDevice(backend, device);
@@ -116,12 +142,19 @@ describe('repairs and technician visits', () => {
     expect(visit.body.repair).toMatchObject({ id, status: 'assigned', description: 'Leaks under the tank' });
     expect(visit.body.device).toEqual({ sn: device.sn, model: 'PURIFIER-X1' });
     expect(visit.body.contact).toBeNull();
-    expect(visit.body.faults).toEqual([expect.objectContaining({ reportId: report.reportId, code: 'E-PUMP', stored: 'full', diagnostics: report.diagnostics })]);
+    expect(visit.body.faults).toEqual([
+      expect.objectContaining({ reportId: report.reportId, code: 'E-PUMP', stored: 'full', diagnostics: report.diagnostics }),
+    ]);
     const afterFirst = await accessLog(owner);
     expect(afterFirst.length).toBeGreaterThan(logBefore);
     expect(afterFirst.slice(logBefore)).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ actorId: technician.userId, actorRole: 'technician', purpose: 'service', what: expect.stringContaining(id) }),
+        expect.objectContaining({
+          actorId: technician.userId,
+          actorRole: 'technician',
+          purpose: 'service',
+          what: expect.stringContaining(id),
+        }),
         expect.objectContaining({ actorId: technician.userId, purpose: 'fault_diagnostics' }),
       ]),
     );
@@ -133,7 +166,9 @@ describe('repairs and technician visits', () => {
     expect(withContact.body.contact).toEqual({ name: 'Wang Fang', phone: owner.phone });
     const afterSecond = await accessLog(owner);
     expect(afterSecond.length).toBeGreaterThan(afterFirst.length);
-    expect(afterSecond.slice(afterFirst.length).some((entry) => entry.purpose === 'repair_contact' && entry.actorId === technician.userId)).toBe(true);
+    expect(
+      afterSecond.slice(afterFirst.length).some((entry) => entry.purpose === 'repair_contact' && entry.actorId === technician.userId),
+    ).toBe(true);
 
     // Withdrawing fault_diagnostics: the visit shows no reports any more (they were de-identified).
     await setConsent(backend, owner, 'fault_diagnostics', false);
@@ -156,7 +191,7 @@ describe('repairs and technician visits', () => {
     expect((await faults('GET', '/v1/tech/visits/not-a-uuid', intruder)).status).toBe(400);
   });
 
-  it('completing a visit ends the technician\'s access; the ticket keeps its status history', async () => {
+  it("completing a visit ends the technician's access; the ticket keeps its status history", async () => {
     const { owner, device } = await ownerWithDevice();
     const technician = await newTechnician();
     const id = await openAndAssign(owner, device.sn, technician);

@@ -139,7 +139,10 @@ describe('npm start on a bare machine', () => {
     const batch = join(dataDir, 'devices.csv');
     const labels = join(dataDir, 'labels.csv');
     const sns = Array.from({ length: 50 }, (_, index) => `IMPORT-${process.pid}-${index}`);
-    await writeFile(batch, ['sn,mac,model', ...sns.map((sn, index) => `${sn},00:11:22:33:44:${index.toString(16).padStart(2, '0')},HEATER-H2`)].join('\n'));
+    await writeFile(
+      batch,
+      ['sn,mac,model', ...sns.map((sn, index) => `${sn},00:11:22:33:44:${index.toString(16).padStart(2, '0')},HEATER-H2`)].join('\n'),
+    );
 
     const running = await launch(dataDir);
     try {

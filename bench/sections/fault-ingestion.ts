@@ -97,7 +97,13 @@ function newReport(): string {
  * `ack` waits for the device's faults/ack, `subscriber` for one QoS 1
  * subscriber to receive the message.
  */
-async function closedLoop(label: string, url: string, devices: IssuedDevice[], payloads: string[][], until: 'ack' | 'subscriber'): Promise<Run> {
+async function closedLoop(
+  label: string,
+  url: string,
+  devices: IssuedDevice[],
+  payloads: string[][],
+  until: 'ack' | 'subscriber',
+): Promise<Run> {
   const waiting = new Map<string, () => void>();
   const answered = (payload: Buffer) => {
     const reportId = (JSON.parse(payload.toString('utf8')) as { reportId: string }).reportId;
@@ -114,7 +120,13 @@ async function closedLoop(label: string, url: string, devices: IssuedDevice[], p
     }
     process.stderr.write(`fault-ingestion: connecting ${devices.length} devices to ${label}\n`);
     await inParallel(devices, 100, async (device) => {
-      const client = await mqtt.connectAsync(url, { clientId: device.sn, username: device.sn, password: device.deviceSecret, reconnectPeriod: 0, keepalive: 120 });
+      const client = await mqtt.connectAsync(url, {
+        clientId: device.sn,
+        username: device.sn,
+        password: device.deviceSecret,
+        reconnectPeriod: 0,
+        keepalive: 120,
+      });
       if (until === 'ack') {
         client.on('message', (_topic, payload) => answered(payload));
         await client.subscribeAsync(topics.faultsAck(device.sn), { qos: 1 });
@@ -163,7 +175,9 @@ function answerOf(client: MqttClient, sn: string, payload: string, waiting: Map<
  * writer reads, bindings): the bench measures ingestion, not sign-up.
  */
 async function createOwners(url: string, devices: IssuedDevice[]): Promise<void> {
-  const ids = await sql<{ id: string }>(url, `INSERT INTO users (roles) SELECT '{user}' FROM generate_series(1, $1) RETURNING id`, [devices.length]);
+  const ids = await sql<{ id: string }>(url, `INSERT INTO users (roles) SELECT '{user}' FROM generate_series(1, $1) RETURNING id`, [
+    devices.length,
+  ]);
   const owners = ids.map((row) => row.id);
   await sql(
     url,
@@ -173,10 +187,19 @@ async function createOwners(url: string, devices: IssuedDevice[]): Promise<void>
      SELECT id, 'fault_diagnostics', true, '2020-01', now(), 2 FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, n) WHERE n % 2 = 0`,
     [owners],
   );
-  await sql(url, `INSERT INTO device_bindings (sn, owner_id) SELECT * FROM unnest($1::varchar[], $2::uuid[])`, [devices.map((device) => device.sn), owners]);
+  await sql(url, `INSERT INTO device_bindings (sn, owner_id) SELECT * FROM unnest($1::varchar[], $2::uuid[])`, [
+    devices.map((device) => device.sn),
+    owners,
+  ]);
 }
 
 async function countStored(url: string): Promise<{ full: number; deidentified: number }> {
-  const rows = await sql<{ stored: 'full' | 'deidentified'; count: number }>(url, 'SELECT stored, count(*)::int AS count FROM fault_reports GROUP BY stored');
-  return { full: rows.find((row) => row.stored === 'full')?.count ?? 0, deidentified: rows.find((row) => row.stored === 'deidentified')?.count ?? 0 };
+  const rows = await sql<{ stored: 'full' | 'deidentified'; count: number }>(
+    url,
+    'SELECT stored, count(*)::int AS count FROM fault_reports GROUP BY stored',
+  );
+  return {
+    full: rows.find((row) => row.stored === 'full')?.count ?? 0,
+    deidentified: rows.find((row) => row.stored === 'deidentified')?.count ?? 0,
+  };
 }

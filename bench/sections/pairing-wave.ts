@@ -29,7 +29,11 @@ export const pairingWave: BenchSection = {
     let worker: ChildProcess | undefined;
     try {
       const devices = await registerDevices(database.url, PAIRINGS, { snPrefix: 'PAIR', macPrefix: '02:01' });
-      const started = await startWorker<{ provisioningHttp: number; mqtt: number }>('pairing-backend-worker.js', [database.url, dataDir, ADMIN_PHONE]);
+      const started = await startWorker<{ provisioningHttp: number; mqtt: number }>('pairing-backend-worker.js', [
+        database.url,
+        dataDir,
+        ADMIN_PHONE,
+      ]);
       worker = started.child;
       const http = `http://127.0.0.1:${started.message.provisioningHttp}`;
       const mqttUrl = `mqtt://127.0.0.1:${started.message.mqtt}`;
@@ -37,7 +41,12 @@ export const pairingWave: BenchSection = {
       for (let index = 0; index < ACCOUNTS; index += 1) tokens.push(await signIn(http, dataDir, `+86139${String(index).padStart(8, '0')}`));
       process.stderr.write(`pairing-wave: connecting ${devices.length} appliances\n`);
       await inParallel(devices, 100, async (device) => {
-        const client = await mqtt.connectAsync(mqttUrl, { clientId: device.sn, username: device.sn, password: device.deviceSecret, reconnectPeriod: 0 });
+        const client = await mqtt.connectAsync(mqttUrl, {
+          clientId: device.sn,
+          username: device.sn,
+          password: device.deviceSecret,
+          reconnectPeriod: 0,
+        });
         await client.subscribeAsync(topics.pairingResult(device.sn), { qos: 1 });
         clients.push(client);
       });
@@ -73,7 +82,10 @@ export const pairingWave: BenchSection = {
         else latencies.push(performance.now() - begin);
       });
       const seconds = (performance.now() - waveStart) / 1000;
-      const bound = await countBindings(database.url, devices.map((device) => device.sn));
+      const bound = await countBindings(
+        database.url,
+        devices.map((device) => device.sn),
+      );
       latencies.sort((a, b) => a - b);
       const ms = (p: number) => (percentile(latencies, p) ?? NaN).toFixed(0);
       return {
@@ -106,7 +118,10 @@ async function signIn(http: string, dataDir: string, phone: string): Promise<str
     fetch(`${http}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   await post('/v1/auth/otp', { phone });
   const lines = (await readFile(join(dataDir, 'sms-outbox.jsonl'), 'utf8')).trim().split('\n');
-  const code = lines.map((line) => JSON.parse(line) as { to: string; code: string }).reverse().find((message) => message.to === phone)!.code;
+  const code = lines
+    .map((line) => JSON.parse(line) as { to: string; code: string })
+    .reverse()
+    .find((message) => message.to === phone)!.code;
   const login = (await (await post('/v1/auth/login', { phone, code })).json()) as { accessToken: string };
   return login.accessToken;
 }

@@ -68,7 +68,9 @@ export function App() {
 
   return (
     <>
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
       <header className="top">
         <span className="brand">Service console</span>
         <nav aria-label="Main">
@@ -88,7 +90,9 @@ export function App() {
         <span className="who muted" data-testid="signed-in-as">
           Signed in as {session.phone} · {session.user.roles.filter((role) => role !== 'user').join(', ') || 'no staff role'}
         </span>
-        <button type="button" className="secondary sign-out" onClick={signOut}>Sign out</button>
+        <button type="button" className="secondary sign-out" onClick={signOut}>
+          Sign out
+        </button>
       </header>
       <main id="main">{page(route, session, nav)}</main>
     </>
@@ -119,7 +123,11 @@ function page(route: string, session: Session, nav: NavItem[]) {
     <section aria-labelledby="not-found">
       <h1 id="not-found">Page not found</h1>
       <p>There is no such page in the console, or your role cannot open it.</p>
-      <p><a href={href(nav[0].to)} onClick={(event) => followLink(event, nav[0].to)}>Go to {nav[0].label}</a></p>
+      <p>
+        <a href={href(nav[0].to)} onClick={(event) => followLink(event, nav[0].to)}>
+          Go to {nav[0].label}
+        </a>
+      </p>
     </section>
   );
 }

@@ -69,7 +69,11 @@ async function send(service: Service, method: string, path: string, body: unknow
   try {
     return await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch {
-    throw new ApiError(0, 'NETWORK', `Could not reach the ${service === 'provisioning' ? 'sign-in' : 'repairs'} service. Check your connection and try again.`);
+    throw new ApiError(
+      0,
+      'NETWORK',
+      `Could not reach the ${service === 'provisioning' ? 'sign-in' : 'repairs'} service. Check your connection and try again.`,
+    );
   }
 }
 

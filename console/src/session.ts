@@ -15,7 +15,8 @@ export function loadSession(): Session | null {
     const raw = sessionStorage.getItem(KEY);
     if (!raw) return null;
     const parsed = JSON.parse(raw) as Partial<Session>;
-    if (typeof parsed.accessToken !== 'string' || typeof parsed.refreshToken !== 'string' || !Array.isArray(parsed.user?.roles)) return null;
+    if (typeof parsed.accessToken !== 'string' || typeof parsed.refreshToken !== 'string' || !Array.isArray(parsed.user?.roles))
+      return null;
     return parsed as Session;
   } catch {
     return null;

@@ -23,7 +23,11 @@ export function unbindDevice(backend: TestBackend, sn: string): Promise<void> {
 }
 
 /** A fresh account that owns a freshly registered device, having granted `consents` first. */
-export async function ownerWithDevice(backend: TestBackend, adminToken: string, consents: string[] = []): Promise<{ owner: SignedIn; device: RegisteredDevice }> {
+export async function ownerWithDevice(
+  backend: TestBackend,
+  adminToken: string,
+  consents: string[] = [],
+): Promise<{ owner: SignedIn; device: RegisteredDevice }> {
   const owner = await signIn(backend);
   for (const purpose of consents) await setConsent(backend, owner, purpose, true);
   const [device] = await registerDevices(backend, adminToken);

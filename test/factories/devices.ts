@@ -59,7 +59,11 @@ export function connect(url: string, options: IClientOptions): Promise<MqttClien
 }
 
 /** Resolves with the first message on a topic matching the predicate. */
-export function nextMessage(client: MqttClient, predicate: (topic: string, payload: Buffer) => boolean = () => true, timeoutMs = 5000): Promise<{ topic: string; payload: Buffer; retain: boolean; qos: number }> {
+export function nextMessage(
+  client: MqttClient,
+  predicate: (topic: string, payload: Buffer) => boolean = () => true,
+  timeoutMs = 5000,
+): Promise<{ topic: string; payload: Buffer; retain: boolean; qos: number }> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       client.off('message', onMessage);

@@ -43,8 +43,15 @@ export interface ReportingDevice {
   ackFor(reportId: string, nth?: number, timeoutMs?: number): Promise<FaultAck>;
 }
 
-export async function reportingDevice(backend: TestBackend, device: RegisteredDevice, options: { clean?: boolean } = {}): Promise<ReportingDevice> {
-  const client = await connectDevice(backend.mqttUrl, device.sn, device.deviceSecret, { clean: options.clean ?? true, reconnectPeriod: 500 });
+export async function reportingDevice(
+  backend: TestBackend,
+  device: RegisteredDevice,
+  options: { clean?: boolean } = {},
+): Promise<ReportingDevice> {
+  const client = await connectDevice(backend.mqttUrl, device.sn, device.deviceSecret, {
+    clean: options.clean ?? true,
+    reconnectPeriod: 500,
+  });
   const acks: FaultAck[] = [];
   client.on('message', (topic, payload) => {
     if (topic === topics.faultsAck(device.sn)) acks.push(JSON.parse(payload.toString('utf8')) as FaultAck);

@@ -10,7 +10,11 @@ import { startFaultFeedback } from '../../apps/fault-feedback/src/fault-feedback
 import { startBackend, type RunningBackend } from '../../scripts/backend.js';
 
 /** One query on the suite's database over a connection of its own, for what no API shows. */
-export async function sql<T = Record<string, unknown>>(backend: { databaseUrl: string }, text: string, values: unknown[] = []): Promise<T[]> {
+export async function sql<T = Record<string, unknown>>(
+  backend: { databaseUrl: string },
+  text: string,
+  values: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: backend.databaseUrl });
   await client.connect();
   try {

@@ -12,7 +12,8 @@ export const browserAvailable = existsSync(CHROMIUM_PATH);
 
 /** The browser suites run only where Chromium is installed; elsewhere they say so in one line. */
 export function announceBrowserSkip(suite: string): void {
-  if (!browserAvailable) process.stderr.write(`${suite}: browser tests skipped, no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)\n`);
+  if (!browserAvailable)
+    process.stderr.write(`${suite}: browser tests skipped, no Chromium at ${CHROMIUM_PATH} (apt-get install chromium)\n`);
 }
 
 /** `describe` for a browser suite: `describe.skip` where Chromium is missing, announced as above. */
@@ -28,7 +29,8 @@ export const DESKTOP = { width: 1280, height: 860 };
  * Screenshots of the main pages. `npm run screenshots` writes them to docs/console
  * (the README shows those files); a plain test run writes them to a temporary folder.
  */
-export const SCREENSHOT_DIR = process.env.CONSOLE_SCREENSHOTS === 'update' ? join(process.cwd(), 'docs', 'console') : join(tmpdir(), 'console-screenshots');
+export const SCREENSHOT_DIR =
+  process.env.CONSOLE_SCREENSHOTS === 'update' ? join(process.cwd(), 'docs', 'console') : join(tmpdir(), 'console-screenshots');
 
 export interface ConsoleBrowser {
   browser: Browser;

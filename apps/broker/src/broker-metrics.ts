@@ -3,15 +3,28 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 /** One registry per broker node (tests run several in one process, so never the global default). */
 export class BrokerMetrics {
   readonly registry = new Registry();
-  readonly connects = new Counter({ name: 'mqtt_connects_total', help: 'Accepted MQTT connections', labelNames: ['kind'], registers: [this.registry] });
+  readonly connects = new Counter({
+    name: 'mqtt_connects_total',
+    help: 'Accepted MQTT connections',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
   readonly authFailures = new Counter({
     name: 'mqtt_auth_failures_total',
     help: 'Refused CONNECTs by reason',
     labelNames: ['reason'],
     registers: [this.registry],
   });
-  readonly messagesIn = new Counter({ name: 'mqtt_messages_in_total', help: 'PUBLISH packets accepted from clients', registers: [this.registry] });
-  readonly messagesOut = new Counter({ name: 'mqtt_messages_out_total', help: 'PUBLISH packets delivered to clients', registers: [this.registry] });
+  readonly messagesIn = new Counter({
+    name: 'mqtt_messages_in_total',
+    help: 'PUBLISH packets accepted from clients',
+    registers: [this.registry],
+  });
+  readonly messagesOut = new Counter({
+    name: 'mqtt_messages_out_total',
+    help: 'PUBLISH packets delivered to clients',
+    registers: [this.registry],
+  });
   readonly dropped = new Counter({
     name: 'mqtt_messages_dropped_total',
     help: 'PUBLISH packets refused (ACL, size), by reason',

@@ -32,11 +32,12 @@ const enum ReturnCode {
   NotAuthorized = 5,
 }
 
-type AuthFailure = 'anonymous' | 'client_id_mismatch' | 'unknown_or_revoked' | 'bad_secret' | 'bad_service_password' | 'unavailable' | 'internal';
+type AuthFailure =
+  'anonymous' | 'client_id_mismatch' | 'unknown_or_revoked' | 'bad_secret' | 'bad_service_password' | 'unavailable' | 'internal';
 
 /** Starts one broker node: MQTT over TCP (and TLS when configured) plus its HTTP side (/health, /metrics, /docs). */
 export async function startBroker(context: AppContext): Promise<RunningApp> {
-  const { config, logger } = context;
+  const { logger } = context;
   const log = logger.child({ app: 'broker' });
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
@@ -50,7 +51,12 @@ export async function startBroker(context: AppContext): Promise<RunningApp> {
   }
 }
 
-async function start(context: AppContext, log: Logger, cleanups: Array<() => Promise<void>>, cleanup: () => Promise<void>): Promise<RunningApp> {
+async function start(
+  context: AppContext,
+  log: Logger,
+  cleanups: Array<() => Promise<void>>,
+  cleanup: () => Promise<void>,
+): Promise<RunningApp> {
   const { config } = context;
   const dataSource = new DataSource(dataSourceOptions(context.databaseUrl, [], config.database.logQueries));
   await dataSource.initialize();
@@ -63,7 +69,9 @@ async function start(context: AppContext, log: Logger, cleanups: Array<() => Pro
     ttlMs: config.mqtt.authCacheTtlSeconds * 1000,
     maxEntries: config.mqtt.authCacheMaxEntries,
   });
-  const presence = new PresenceRecorder(query, config.mqtt.presenceFlushMs, (error) => log.warn({ err: error }, 'presence write failed; retrying'));
+  const presence = new PresenceRecorder(query, config.mqtt.presenceFlushMs, (error) =>
+    log.warn({ err: error }, 'presence write failed; retrying'),
+  );
   presence.start();
   cleanups.push(() => presence.stop());
 
@@ -205,7 +213,14 @@ async function start(context: AppContext, log: Logger, cleanups: Array<() => Pro
     presence.seen(identity.sn, false);
     if (broker.closed) return;
     broker.publish(
-      { cmd: 'publish', topic: topics.status(identity.sn), payload: Buffer.from(JSON.stringify({ online: false })), qos: 1, retain: true, dup: false },
+      {
+        cmd: 'publish',
+        topic: topics.status(identity.sn),
+        payload: Buffer.from(JSON.stringify({ online: false })),
+        qos: 1,
+        retain: true,
+        dup: false,
+      },
       (error) => error && log.warn({ err: error }, 'offline status not published'),
     );
   });
@@ -363,7 +378,8 @@ async function scaleOutOptions(redisUrl: string, log: Logger): Promise<ScaleOut>
  * makes SUBACK, session and delivery agree with mqtt-contract's grantedQos.
  */
 function clampRequestedQos(client: Client, identity: MqttIdentity): void {
-  const parser = (client as unknown as { _parser?: { prependListener(event: 'packet', listener: (packet: Packet) => void): void } })._parser;
+  const parser = (client as unknown as { _parser?: { prependListener(event: 'packet', listener: (packet: Packet) => void): void } })
+    ._parser;
   parser?.prependListener('packet', (packet) => {
     if (packet.cmd !== 'subscribe') return;
     for (const subscription of packet.subscriptions) subscription.qos = grantedQos(identity, subscription.qos);

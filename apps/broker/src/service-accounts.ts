@@ -48,7 +48,11 @@ export class ServiceAccountDirectory {
         username: account.username,
         identity: { kind: 'service', name: account.username, publish: [...account.publish], subscribe: [...account.subscribe] },
         verify: async (password) => {
-          const actual = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+          const actual = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
+            N: Number(n),
+            r: Number(r),
+            p: Number(p),
+          });
           return timingSafeEqual(actual, expected);
         },
       });

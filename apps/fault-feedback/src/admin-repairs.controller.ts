@@ -1,6 +1,14 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AssignRepairDto, FaultReportsService, FaultStatsQuery, RepairListQuery, RepairsService, type FaultStats, type RepairView } from '#libs/faults';
+import {
+  AssignRepairDto,
+  FaultReportsService,
+  FaultStatsQuery,
+  RepairListQuery,
+  RepairsService,
+  type FaultStats,
+  type RepairView,
+} from '#libs/faults';
 import { CurrentUser, JwtAuthGuard, Roles, RolesGuard, type AuthUser } from '#libs/identity';
 
 @ApiTags('admin')
@@ -15,7 +23,10 @@ export class AdminRepairsController {
   ) {}
 
   @Get('repairs')
-  @ApiOperation({ summary: 'Repair tickets for dispatch, oldest first (`?status=open` for those waiting); each listing is written to the owners\' access logs' })
+  @ApiOperation({
+    summary:
+      "Repair tickets for dispatch, oldest first (`?status=open` for those waiting); each listing is written to the owners' access logs",
+  })
   list(@CurrentUser() admin: AuthUser, @Query() query: RepairListQuery): Promise<RepairView[]> {
     return this.repairs.listForDispatch(admin.id, query.status);
   }
@@ -28,7 +39,9 @@ export class AdminRepairsController {
   }
 
   @Get('faults/stats')
-  @ApiOperation({ summary: 'Fault counts by model, firmware, code and day (UTC), from full and de-identified reports alike; no personal data' })
+  @ApiOperation({
+    summary: 'Fault counts by model, firmware, code and day (UTC), from full and de-identified reports alike; no personal data',
+  })
   stats(@Query() query: FaultStatsQuery): Promise<FaultStats> {
     return this.faults.stats(query);
   }

@@ -14,7 +14,8 @@ export class DeviceFaultsController {
   @Get()
   @ApiOperation({
     summary: "The device's stored fault reports, newest first (owner and members)",
-    description: '`limit` (1-200, default 50) per page; the next page is `?before=<X-Next-Cursor>`, also given as a `Link: <...>; rel="next"` header. No header on the last page.',
+    description:
+      '`limit` (1-200, default 50) per page; the next page is `?before=<X-Next-Cursor>`, also given as a `Link: <...>; rel="next"` header. No header on the last page.',
   })
   async list(
     @CurrentUser() user: AuthUser,

@@ -33,10 +33,7 @@ export class FaultFeedbackModule {
         FaultReportsHandler,
         ConsoleController,
       ],
-      providers: [
-        { provide: MqttLink, useValue: mqtt },
-        healthChecksProvider(mqtt.health),
-      ],
+      providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health)],
     };
   }
 }

@@ -27,11 +27,16 @@ export class FaultReportsHandler {
     if (!device || device.kind !== 'faults') return;
     const payload = (mqttContext.getPacket() as { payload?: Buffer | string }).payload ?? Buffer.alloc(0);
     const answer = await this.ingestion.receive(device.sn, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
-    const ack: FaultAckPayload = answer.stored === 'rejected' ? { reportId: answer.reportId, stored: 'rejected', reason: answer.reason } : { reportId: answer.reportId, stored: answer.stored };
+    const ack: FaultAckPayload =
+      answer.stored === 'rejected'
+        ? { reportId: answer.reportId, stored: 'rejected', reason: answer.reason }
+        : { reportId: answer.reportId, stored: answer.stored };
     // The device's ack is information, not a condition of storage: it never holds the PUBACK, and it
     // goes at QoS 0. The report itself is safe once the broker acknowledged it (QoS 1 into our
     // persistent session); a device that missed the answer sends the report again and is told
     // `duplicate`. QoS 1 here cost a fifth of the ingestion rate in PUBACK round trips (npm run bench).
-    this.mqtt.publish(topics.faultsAck(device.sn), ack, 0).catch((error: unknown) => this.logger.warn(`fault ack not sent: ${String(error)}`));
+    this.mqtt
+      .publish(topics.faultsAck(device.sn), ack, 0)
+      .catch((error: unknown) => this.logger.warn(`fault ack not sent: ${String(error)}`));
   }
 }

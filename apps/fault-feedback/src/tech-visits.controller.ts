@@ -18,7 +18,9 @@ export class TechVisitsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: "One visit: device, fault reports as stored, the owner's contact only under repair_contact; written to the owner's access log" })
+  @ApiOperation({
+    summary: "One visit: device, fault reports as stored, the owner's contact only under repair_contact; written to the owner's access log",
+  })
   read(@CurrentUser() technician: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<VisitView> {
     return this.repairs.readVisit(technician.id, id);
   }
@@ -26,7 +28,11 @@ export class TechVisitsController {
   @Post(':id/complete')
   @HttpCode(200)
   @ApiOperation({ summary: "Complete the visit; the technician's access to it ends" })
-  complete(@CurrentUser() technician: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() body: CompleteVisitDto): Promise<RepairView> {
+  complete(
+    @CurrentUser() technician: AuthUser,
+    @Param('id', new ParseUUIDPipe()) id: string,
+    @Body() body: CompleteVisitDto,
+  ): Promise<RepairView> {
     return this.repairs.complete(technician.id, id, body.notes);
   }
 }

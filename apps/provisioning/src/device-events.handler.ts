@@ -1,7 +1,15 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, type MqttContext } from '@nestjs/microservices';
 import { DeviceOwnership, PairingService } from '#libs/devices';
-import { decodePayload, PairingConfirmPayload, parseDeviceTopic, ResetPayload, topicPatterns, topics, type PairingResultPayload } from '#libs/mqtt-contract';
+import {
+  decodePayload,
+  PairingConfirmPayload,
+  parseDeviceTopic,
+  ResetPayload,
+  topicPatterns,
+  topics,
+  type PairingResultPayload,
+} from '#libs/mqtt-contract';
 import { MqttLink } from '#libs/platform';
 
 /**

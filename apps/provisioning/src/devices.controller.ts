@@ -22,7 +22,9 @@ export class DevicesController {
   }
 
   @Get('history')
-  @ApiOperation({ summary: 'When devices came and how they left (bound, unbound, factory_reset, shared, unshared, owner_left), newest first' })
+  @ApiOperation({
+    summary: 'When devices came and how they left (bound, unbound, factory_reset, shared, unshared, owner_left), newest first',
+  })
   history(@CurrentUser() user: AuthUser): Promise<HistoryEntry[]> {
     return this.ownership.historyOf(user.id);
   }

@@ -26,7 +26,11 @@ export class PairingsController {
       '200 {pairingId, sn, status:"bound", boundAt} when the caller already owns the appliance (no second binding). ' +
       '409 DEVICE_ALREADY_BOUND when another account owns it.',
   })
-  async start(@CurrentUser() user: AuthUser, @Body() body: StartPairingDto, @Res({ passthrough: true }) response: Response): Promise<PairingAnswer> {
+  async start(
+    @CurrentUser() user: AuthUser,
+    @Body() body: StartPairingDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<PairingAnswer> {
     const result = await this.pairings.start(user.id, body);
     if (result.kind === 'already_yours') {
       response.status(200);

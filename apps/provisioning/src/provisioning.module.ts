@@ -30,12 +30,19 @@ export class ProvisioningModule {
         PrivacyModule,
         ScheduleModule.forRoot(),
       ],
-      controllers: [HealthController, AuthController, MeController, MePrivacyController, PrivacyController, AdminPoliciesController, AdminDevicesController, PairingsController, DevicesController, DeviceEventsHandler],
-      providers: [
-        { provide: MqttLink, useValue: mqtt },
-        healthChecksProvider(mqtt.health),
-        RetentionJob,
+      controllers: [
+        HealthController,
+        AuthController,
+        MeController,
+        MePrivacyController,
+        PrivacyController,
+        AdminPoliciesController,
+        AdminDevicesController,
+        PairingsController,
+        DevicesController,
+        DeviceEventsHandler,
       ],
+      providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health), RetentionJob],
     };
   }
 }

@@ -14,13 +14,21 @@ export function BarChart({ title, rows, id }: { title: string; rows: CountRow[];
     <figure className="chart" aria-labelledby={`${id}-title`}>
       <figcaption id={`${id}-title`}>
         <h3>{title}</h3>
-        <span className="muted">{total} report{total === 1 ? '' : 's'}</span>
+        <span className="muted">
+          {total} report{total === 1 ? '' : 's'}
+        </span>
       </figcaption>
       {rows.length === 0 ? (
         <p className="muted">No fault reports yet.</p>
       ) : (
         <>
-          <svg role="img" aria-label={`${title}: ${rows.map((row) => `${row.label} ${row.count}`).join(', ')}`} width="100%" height={height} data-chart={id}>
+          <svg
+            role="img"
+            aria-label={`${title}: ${rows.map((row) => `${row.label} ${row.count}`).join(', ')}`}
+            width="100%"
+            height={height}
+            data-chart={id}
+          >
             {rows.map((row, index) => {
               const y = index * rowHeight + 4;
               const width = (row.count / max) * (100 - labelWidth - 12);

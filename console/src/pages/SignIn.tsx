@@ -45,10 +45,15 @@ export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn(ses
     setBusy(true);
     setError(undefined);
     try {
-      const answer = await api<{ accessToken: string; refreshToken: string; user: Session['user'] }>('provisioning', 'POST', '/v1/auth/login', {
-        body: { phone, code },
-        anonymous: true,
-      });
+      const answer = await api<{ accessToken: string; refreshToken: string; user: Session['user'] }>(
+        'provisioning',
+        'POST',
+        '/v1/auth/login',
+        {
+          body: { phone, code },
+          anonymous: true,
+        },
+      );
       onSignedIn({ ...answer, phone });
     } catch (failure) {
       setError(failure);
@@ -71,20 +76,64 @@ export function SignIn({ notice, onSignedIn }: { notice?: string; onSignedIn(ses
       {step === 'phone' ? (
         <form onSubmit={requestCode} noValidate>
           <label htmlFor="phone">Phone number</label>
-          <input id="phone" name="phone" type="tel" autoComplete="tel" inputMode="tel" placeholder="+8613800138000" value={phone}
-            onChange={(event) => setPhone(event.target.value)} aria-invalid={!!problem} aria-describedby={problem ? 'problem' : undefined} required />
-          {problem && <p id="problem" className="field-error" role="alert">{problem}</p>}
-          <button type="submit" disabled={busy}>{busy ? 'Sending…' : 'Send code'}</button>
+          <input
+            id="phone"
+            name="phone"
+            type="tel"
+            autoComplete="tel"
+            inputMode="tel"
+            placeholder="+8613800138000"
+            value={phone}
+            onChange={(event) => setPhone(event.target.value)}
+            aria-invalid={!!problem}
+            aria-describedby={problem ? 'problem' : undefined}
+            required
+          />
+          {problem && (
+            <p id="problem" className="field-error" role="alert">
+              {problem}
+            </p>
+          )}
+          <button type="submit" disabled={busy}>
+            {busy ? 'Sending…' : 'Send code'}
+          </button>
         </form>
       ) : (
         <form onSubmit={signIn} noValidate>
-          <p>We sent a 6-digit code to <strong>{phone}</strong>. It is valid for 5 minutes.</p>
+          <p>
+            We sent a 6-digit code to <strong>{phone}</strong>. It is valid for 5 minutes.
+          </p>
           <label htmlFor="code">Code</label>
-          <input id="code" name="code" type="text" autoComplete="one-time-code" inputMode="numeric" maxLength={6} value={code}
-            onChange={(event) => setCode(event.target.value.replace(/\D/g, ''))} aria-invalid={!!problem} aria-describedby={problem ? 'problem' : undefined} required />
-          {problem && <p id="problem" className="field-error" role="alert">{problem}</p>}
-          <button type="submit" disabled={busy}>{busy ? 'Signing in…' : 'Sign in'}</button>
-          <button type="button" className="link-button" onClick={() => { setStep('phone'); setCode(''); setError(undefined); }}>
+          <input
+            id="code"
+            name="code"
+            type="text"
+            autoComplete="one-time-code"
+            inputMode="numeric"
+            maxLength={6}
+            value={code}
+            onChange={(event) => setCode(event.target.value.replace(/\D/g, ''))}
+            aria-invalid={!!problem}
+            aria-describedby={problem ? 'problem' : undefined}
+            required
+          />
+          {problem && (
+            <p id="problem" className="field-error" role="alert">
+              {problem}
+            </p>
+          )}
+          <button type="submit" disabled={busy}>
+            {busy ? 'Signing in…' : 'Sign in'}
+          </button>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              setStep('phone');
+              setCode('');
+              setError(undefined);
+            }}
+          >
             Use another number
           </button>
         </form>

@@ -10,7 +10,9 @@ export function Stats() {
     <section aria-labelledby="stats-title">
       <div className="page-head">
         <h1 id="stats-title">Fault statistics</h1>
-        <button type="button" className="secondary" onClick={stats.reload}>Refresh</button>
+        <button type="button" className="secondary" onClick={stats.reload}>
+          Refresh
+        </button>
       </div>
       <ErrorNotice error={stats.error} title="Could not load the statistics" />
       {stats.loading && !stats.data && <Loading what="statistics" />}

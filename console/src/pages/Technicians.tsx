@@ -51,18 +51,42 @@ export function Technicians() {
         <label htmlFor="tech-name">Name</label>
         <input id="tech-name" value={name} autoComplete="off" onChange={(event) => setName(event.target.value)} />
         <label htmlFor="tech-phone">Phone number</label>
-        <input id="tech-phone" type="tel" inputMode="tel" value={phone} autoComplete="off" placeholder="+8613800138000" onChange={(event) => setPhone(event.target.value)} />
-        {problem && <p className="field-error" role="alert">{problem}</p>}
-        <button type="submit" disabled={busy}>{busy ? 'Creating…' : 'Create technician'}</button>
+        <input
+          id="tech-phone"
+          type="tel"
+          inputMode="tel"
+          value={phone}
+          autoComplete="off"
+          placeholder="+8613800138000"
+          onChange={(event) => setPhone(event.target.value)}
+        />
+        {problem && (
+          <p className="field-error" role="alert">
+            {problem}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? 'Creating…' : 'Create technician'}
+        </button>
       </form>
       <ErrorNotice error={technicians.error} title="Could not load the technicians" />
       {technicians.data && technicians.data.length > 0 && (
         <table className="list">
           <caption>All technicians</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">Phone</th><th scope="col">Id</th></tr></thead>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Phone</th>
+              <th scope="col">Id</th>
+            </tr>
+          </thead>
           <tbody>
             {technicians.data.map((technician) => (
-              <tr key={technician.id}><td>{technician.name ?? '—'}</td><td>{technician.phone ?? '—'}</td><td className="mono">{technician.id}</td></tr>
+              <tr key={technician.id}>
+                <td>{technician.name ?? '—'}</td>
+                <td>{technician.phone ?? '—'}</td>
+                <td className="mono">{technician.id}</td>
+              </tr>
             ))}
           </tbody>
         </table>

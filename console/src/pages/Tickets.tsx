@@ -13,7 +13,9 @@ export function Tickets() {
     <section aria-labelledby="tickets-title">
       <div className="page-head">
         <h1 id="tickets-title">Open tickets</h1>
-        <button type="button" className="secondary" onClick={tickets.reload}>Refresh</button>
+        <button type="button" className="secondary" onClick={tickets.reload}>
+          Refresh
+        </button>
       </div>
       {assigned && <SuccessNotice>{assigned}</SuccessNotice>}
       <ErrorNotice error={tickets.error} title="Could not load the open tickets" />
@@ -24,9 +26,15 @@ export function Tickets() {
         <ul className="cards" aria-label="Open tickets">
           {tickets.data.map((ticket) => (
             <li key={ticket.id} className="card" data-ticket={ticket.id}>
-              <span className="card-title">{ticket.model ?? 'Appliance'}{ticket.sn ? ` · ${ticket.sn}` : ''}</span>
+              <span className="card-title">
+                {ticket.model ?? 'Appliance'}
+                {ticket.sn ? ` · ${ticket.sn}` : ''}
+              </span>
               <span className="card-text">{ticket.description ?? 'No description'}</span>
-              <span className="muted">Opened {formatTime(ticket.createdAt)} · status {ticket.status}{ticket.technicianId ? ' · assigned' : ''}</span>
+              <span className="muted">
+                Opened {formatTime(ticket.createdAt)} · status {ticket.status}
+                {ticket.technicianId ? ' · assigned' : ''}
+              </span>
               <AssignForm
                 ticket={ticket}
                 technicians={technicians.data}
@@ -43,7 +51,15 @@ export function Tickets() {
   );
 }
 
-function AssignForm({ ticket, technicians, onAssigned }: { ticket: Repair; technicians: Technician[] | undefined; onAssigned(who: string): void }) {
+function AssignForm({
+  ticket,
+  technicians,
+  onAssigned,
+}: {
+  ticket: Repair;
+  technicians: Technician[] | undefined;
+  onAssigned(who: string): void;
+}) {
   const [technicianId, setTechnicianId] = useState(ticket.technicianId ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>();
@@ -60,7 +76,9 @@ function AssignForm({ ticket, technicians, onAssigned }: { ticket: Repair; techn
     setBusy(true);
     setError(undefined);
     try {
-      await api('faults', 'POST', `/v1/admin/repairs/${encodeURIComponent(ticket.id)}/assign`, { body: { technicianId: technicianId.trim() } });
+      await api('faults', 'POST', `/v1/admin/repairs/${encodeURIComponent(ticket.id)}/assign`, {
+        body: { technicianId: technicianId.trim() },
+      });
       const technician = technicians?.find((candidate) => candidate.id === technicianId.trim());
       onAssigned(technician ? technicianLabel(technician) : 'the technician');
     } catch (failure) {
@@ -78,12 +96,20 @@ function AssignForm({ ticket, technicians, onAssigned }: { ticket: Repair; techn
         <select id={fieldId} value={technicianId} onChange={(event) => setTechnicianId(event.target.value)} aria-invalid={!!problem}>
           <option value="">{technicians ? (technicians.length ? 'Choose…' : 'No technicians yet') : 'Loading…'}</option>
           {(technicians ?? []).map((technician) => (
-            <option key={technician.id} value={technician.id}>{technicianLabel(technician)}</option>
+            <option key={technician.id} value={technician.id}>
+              {technicianLabel(technician)}
+            </option>
           ))}
         </select>
-        <button type="submit" disabled={busy}>{busy ? 'Assigning…' : 'Assign'}</button>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Assigning…' : 'Assign'}
+        </button>
       </div>
-      {problem && <p className="field-error" role="alert">{problem}</p>}
+      {problem && (
+        <p className="field-error" role="alert">
+          {problem}
+        </p>
+      )}
     </form>
   );
 }

@@ -22,7 +22,11 @@ export function Visit({ id }: { id: string }) {
       <section aria-labelledby="visit-title">
         <h1 id="visit-title">Visit completed</h1>
         <SuccessNotice>The visit is closed. You no longer have access to its details.</SuccessNotice>
-        <p><a href={href('/visits')} onClick={(event) => followLink(event, '/visits')}>Back to my open visits</a></p>
+        <p>
+          <a href={href('/visits')} onClick={(event) => followLink(event, '/visits')}>
+            Back to my open visits
+          </a>
+        </p>
       </section>
     );
   }
@@ -31,7 +35,11 @@ export function Visit({ id }: { id: string }) {
   }
   return (
     <section aria-labelledby="visit-title">
-      <p className="crumbs"><a href={href('/visits')} onClick={(event) => followLink(event, '/visits')}>← My open visits</a></p>
+      <p className="crumbs">
+        <a href={href('/visits')} onClick={(event) => followLink(event, '/visits')}>
+          ← My open visits
+        </a>
+      </p>
       <ErrorNotice error={visit.error} title="Could not load this visit" />
       {visit.loading && !visit.data && <Loading what="the visit" />}
       {visit.data && <VisitBody detail={visit.data} onCompleted={() => setCompleted(true)} />}
@@ -42,14 +50,22 @@ export function Visit({ id }: { id: string }) {
 function NoAccess({ error }: { error: ApiError }) {
   return (
     <section aria-labelledby="visit-title" className="no-access">
-      <h1 id="visit-title"><span aria-hidden="true">⊘ </span>Not yours</h1>
+      <h1 id="visit-title">
+        <span aria-hidden="true">⊘ </span>Not yours
+      </h1>
       <div className="notice notice-error" role="alert">
         <p>
-          {error.status === 404 ? 'There is no such visit.' : 'You have no access to this visit: it is not assigned to you, or it has been completed.'}
+          {error.status === 404
+            ? 'There is no such visit.'
+            : 'You have no access to this visit: it is not assigned to you, or it has been completed.'}
         </p>
         {error.message && <p className="muted">Server said: {error.message}</p>}
       </div>
-      <p><a href={href('/visits')} onClick={(event) => followLink(event, '/visits')}>Back to my open visits</a></p>
+      <p>
+        <a href={href('/visits')} onClick={(event) => followLink(event, '/visits')}>
+          Back to my open visits
+        </a>
+      </p>
     </section>
   );
 }
@@ -60,10 +76,24 @@ function VisitBody({ detail, onCompleted }: { detail: VisitDetail; onCompleted()
     <>
       <h1 id="visit-title">Visit: {device.model}</h1>
       <dl className="facts">
-        <div><dt>Model</dt><dd>{device.model}</dd></div>
-        <div><dt>Serial number (SN)</dt><dd className="mono">{device.sn ?? '—'}</dd></div>
-        <div><dt>Status</dt><dd>{repair.status}</dd></div>
-        {repair.createdAt && <div><dt>Opened</dt><dd>{formatTime(repair.createdAt)}</dd></div>}
+        <div>
+          <dt>Model</dt>
+          <dd>{device.model}</dd>
+        </div>
+        <div>
+          <dt>Serial number (SN)</dt>
+          <dd className="mono">{device.sn ?? '—'}</dd>
+        </div>
+        <div>
+          <dt>Status</dt>
+          <dd>{repair.status}</dd>
+        </div>
+        {repair.createdAt && (
+          <div>
+            <dt>Opened</dt>
+            <dd>{formatTime(repair.createdAt)}</dd>
+          </div>
+        )}
       </dl>
       {repair.description && (
         <>
@@ -74,8 +104,14 @@ function VisitBody({ detail, onCompleted }: { detail: VisitDetail; onCompleted()
       <h2>Owner contact</h2>
       {contact ? (
         <dl className="facts" aria-label="Owner contact">
-          <div><dt>Name</dt><dd>{contact.name || '—'}</dd></div>
-          <div><dt>Phone</dt><dd>{contact.phone ? <a href={`tel:${contact.phone}`}>{contact.phone}</a> : '—'}</dd></div>
+          <div>
+            <dt>Name</dt>
+            <dd>{contact.name || '—'}</dd>
+          </div>
+          <div>
+            <dt>Phone</dt>
+            <dd>{contact.phone ? <a href={`tel:${contact.phone}`}>{contact.phone}</a> : '—'}</dd>
+          </div>
         </dl>
       ) : (
         <p className="notice notice-info" data-testid="no-contact">
@@ -93,7 +129,9 @@ function FaultList({ faults }: { faults: FaultReport[] }) {
   return (
     <ol className="faults" aria-label="Fault reports">
       {faults.map((fault, index) => {
-        const diagnostics = Object.entries(fault.diagnostics ?? {}).filter(([, value]) => value !== null && value !== undefined && value !== '');
+        const diagnostics = Object.entries(fault.diagnostics ?? {}).filter(
+          ([, value]) => value !== null && value !== undefined && value !== '',
+        );
         return (
           <li key={fault.reportId ?? fault.id ?? index} className="fault">
             <div className="fault-head">
@@ -105,7 +143,10 @@ function FaultList({ faults }: { faults: FaultReport[] }) {
             {diagnostics.length > 0 ? (
               <dl className="diagnostics" aria-label="Diagnostics">
                 {diagnostics.map(([key, value]) => (
-                  <div key={key}><dt>{DIAGNOSTIC_LABELS[key] ?? key}</dt><dd className="mono">{String(value)}</dd></div>
+                  <div key={key}>
+                    <dt>{DIAGNOSTIC_LABELS[key] ?? key}</dt>
+                    <dd className="mono">{String(value)}</dd>
+                  </div>
                 ))}
               </dl>
             ) : fault.stored === 'deidentified' ? (
@@ -151,10 +192,22 @@ function CompleteVisit({ id, onCompleted }: { id: string; onCompleted(): void })
       <p className="muted">After completing, the visit and its details are no longer available to you.</p>
       <ErrorNotice error={error} title="Could not complete the visit" />
       <label htmlFor="notes">Notes</label>
-      <textarea id="notes" rows={4} value={notes} onChange={(event) => setNotes(event.target.value)} aria-invalid={!!problem}
-        aria-describedby={problem ? 'notes-problem' : undefined} />
-      {problem && <p id="notes-problem" className="field-error" role="alert">{problem}</p>}
-      <button type="submit" disabled={busy}>{busy ? 'Completing…' : 'Complete visit'}</button>
+      <textarea
+        id="notes"
+        rows={4}
+        value={notes}
+        onChange={(event) => setNotes(event.target.value)}
+        aria-invalid={!!problem}
+        aria-describedby={problem ? 'notes-problem' : undefined}
+      />
+      {problem && (
+        <p id="notes-problem" className="field-error" role="alert">
+          {problem}
+        </p>
+      )}
+      <button type="submit" disabled={busy}>
+        {busy ? 'Completing…' : 'Complete visit'}
+      </button>
     </form>
   );
 }

@@ -10,7 +10,9 @@ export function Visits() {
     <section aria-labelledby="visits-title">
       <div className="page-head">
         <h1 id="visits-title">My open visits</h1>
-        <button type="button" className="secondary" onClick={visits.reload}>Refresh</button>
+        <button type="button" className="secondary" onClick={visits.reload}>
+          Refresh
+        </button>
       </div>
       <ErrorNotice error={visits.error} title="Could not load your visits" />
       {visits.loading && !visits.data ? <Loading what="your visits" /> : null}
@@ -20,7 +22,10 @@ export function Visits() {
           {visits.data.map((visit) => (
             <li key={visit.id} className="card">
               <a href={href(`/visits/${visit.id}`)} onClick={(event) => followLink(event, `/visits/${visit.id}`)} className="card-link">
-                <span className="card-title">{visit.model ?? 'Appliance'}{visit.sn ? ` · ${visit.sn}` : ''}</span>
+                <span className="card-title">
+                  {visit.model ?? 'Appliance'}
+                  {visit.sn ? ` · ${visit.sn}` : ''}
+                </span>
                 <span className="card-text">{visit.description ?? 'No description'}</span>
                 <span className="muted">Opened {formatTime(visit.createdAt)}</span>
               </a>

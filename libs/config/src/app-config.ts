@@ -1,17 +1,6 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  ValidateNested,
-} from 'class-validator';
+import { IsArray, IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
 
 const PORT = [Min(0), Max(65535), IsInt()];
 const applyAll =
@@ -112,7 +101,8 @@ export class AuthConfig {
   @IsString() @MinLength(16) otpPepper!: string;
   @IsInt() @Min(60) accessTokenTtlSeconds!: number;
   @IsInt() @Min(1) refreshTokenTtlDays!: number;
-  @IsArray() @Matches(/^\+[1-9]\d{7,14}$/, { each: true, message: '$property must list E.164 phone numbers' })
+  @IsArray()
+  @Matches(/^\+[1-9]\d{7,14}$/, { each: true, message: '$property must list E.164 phone numbers' })
   adminPhones!: string[];
   @ValidateNested() @Type(() => OtpConfig) otp!: OtpConfig;
 }
@@ -142,7 +132,8 @@ export class OAuthConfig {
 
 /** Browsers on other origins that may call the HTTP APIs; pages from the API's own host name (the console) always may. */
 export class CorsConfig {
-  @IsArray() @Matches(/^https?:\/\/[^/]+$/, { each: true, message: '$property must list origins like https://console.example.com' })
+  @IsArray()
+  @Matches(/^https?:\/\/[^/]+$/, { each: true, message: '$property must list origins like https://console.example.com' })
   origins!: string[];
 }
 

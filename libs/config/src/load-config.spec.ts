@@ -43,9 +43,9 @@ describe('configuration', () => {
   });
 
   it('refuses development secrets in production, naming the key', () => {
-    expect(() => loadConfig({ configDir, env: { NODE_ENV: 'production', SMS_DRIVER: 'http', SMS_HTTP_URL: 'https://sms.example' } })).toThrow(
-      /mqtt\.serviceAccounts\.provisioning\.password holds a development secret/,
-    );
+    expect(() =>
+      loadConfig({ configDir, env: { NODE_ENV: 'production', SMS_DRIVER: 'http', SMS_HTTP_URL: 'https://sms.example' } }),
+    ).toThrow(/mqtt\.serviceAccounts\.provisioning\.password holds a development secret/);
   });
 
   it('accepts production once every secret is replaced', () => {

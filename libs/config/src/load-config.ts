@@ -92,9 +92,7 @@ export function validateConfig(plain: Plain): AppConfig {
     const [first] = flatten(errors);
     const reason = first.message.replace(/^property /, '');
     const envName = ENV_VARIABLES.find((variable) => variable.key === first.key)?.env;
-    throw new ConfigError(
-      `Invalid configuration: ${first.key}${envName ? ` (env ${envName})` : ''}: ${reason}`,
-    );
+    throw new ConfigError(`Invalid configuration: ${first.key}${envName ? ` (env ${envName})` : ''}: ${reason}`);
   }
   if (config.env === 'production') {
     const devSecret = findDevSecrets(plain)[0];
@@ -140,7 +138,10 @@ function parseEnv(raw: string, kind: EnvKind, name: string, key: string): unknow
     case 'bool':
       return ['1', 'true', 'yes'].includes(raw.toLowerCase());
     case 'list':
-      return raw.split(',').map((item) => item.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
     default:
       return raw;
   }
@@ -160,8 +161,7 @@ function deepMerge(base: Plain, extra: Plain): Plain {
   const out: Plain = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const current = out[key];
-    out[key] =
-      isPlain(current) && isPlain(value) ? deepMerge(current, value) : value;
+    out[key] = isPlain(current) && isPlain(value) ? deepMerge(current, value) : value;
   }
   return out;
 }

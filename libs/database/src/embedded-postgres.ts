@@ -54,7 +54,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await cluster.start();
   } catch (error) {
-    throw new Error(`Embedded PostgreSQL in ${dir} did not start${error instanceof Error ? `: ${error.message}` : ''}`);
+    throw new Error(`Embedded PostgreSQL in ${dir} did not start${error instanceof Error ? `: ${error.message}` : ''}`, { cause: error });
   }
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, database);

@@ -16,7 +16,10 @@ export interface HistoryEntry {
 export class DeviceHistory {
   constructor(private readonly writer: PersonalDataWriter) {}
 
-  async record(manager: EntityManager, entry: { userId: string; sn: string; role: 'owner' | 'member'; event: HistoryEvent; at: Date }): Promise<void> {
+  async record(
+    manager: EntityManager,
+    entry: { userId: string; sn: string; role: 'owner' | 'member'; event: HistoryEvent; at: Date },
+  ): Promise<void> {
     const [device] = (await manager.query('SELECT model FROM devices WHERE sn = $1', [entry.sn])) as Array<{ model: string }>;
     await this.writer.insert(
       DeviceHistoryEntity,

@@ -43,7 +43,9 @@ export class DeviceOwnership implements OnModuleInit {
     registerErasureHook({
       name: 'devices',
       onAccountErased: async (manager, subjectId) => {
-        const owned = (await manager.query('SELECT sn FROM device_bindings WHERE owner_id = $1 FOR UPDATE', [subjectId])) as Array<{ sn: string }>;
+        const owned = (await manager.query('SELECT sn FROM device_bindings WHERE owner_id = $1 FOR UPDATE', [subjectId])) as Array<{
+          sn: string;
+        }>;
         for (const { sn } of owned) await this.release(manager, sn, 'owner_left', new Date());
         await manager.query('DELETE FROM device_members WHERE user_id = $1', [subjectId]);
         await manager.query('DELETE FROM device_history WHERE user_id = $1', [subjectId]);
@@ -93,7 +95,9 @@ export class DeviceOwnership implements OnModuleInit {
   async addMember(ownerId: string, sn: string, phone: string, now = new Date()): Promise<MemberView> {
     return this.dataSource.transaction(async (manager) => {
       await this.requireOwner(manager, ownerId, sn, 'share it');
-      const [member] = (await manager.query('SELECT id FROM users WHERE phone = $1 AND deleted_at IS NULL', [phone])) as Array<{ id: string }>;
+      const [member] = (await manager.query('SELECT id FROM users WHERE phone = $1 AND deleted_at IS NULL', [phone])) as Array<{
+        id: string;
+      }>;
       if (!member) throw new DomainError('NOT_FOUND', 'No account with this phone');
       if (member.id === ownerId) throw new DomainError('CONFLICT', 'The owner already has the device');
       const inserted = (await manager.query(
@@ -101,7 +105,9 @@ export class DeviceOwnership implements OnModuleInit {
         [sn, member.id, now],
       )) as Array<{ added_at: Date }>;
       if (inserted.length === 1) await this.history.record(manager, { userId: member.id, sn, role: 'member', event: 'shared', at: now });
-      const [row] = (await manager.query('SELECT added_at FROM device_members WHERE sn = $1 AND user_id = $2', [sn, member.id])) as Array<{ added_at: Date }>;
+      const [row] = (await manager.query('SELECT added_at FROM device_members WHERE sn = $1 AND user_id = $2', [sn, member.id])) as Array<{
+        added_at: Date;
+      }>;
       return { sn, userId: member.id, addedAt: new Date(row.added_at).toISOString() };
     });
   }
@@ -109,7 +115,9 @@ export class DeviceOwnership implements OnModuleInit {
   /** GET /v1/devices/:sn/members (owner only). */
   async members(ownerId: string, sn: string): Promise<MemberView[]> {
     await this.requireOwner(this.dataSource.manager, ownerId, sn, 'see who shares it');
-    const rows = (await this.dataSource.query('SELECT user_id, added_at FROM device_members WHERE sn = $1 ORDER BY added_at', [sn])) as Array<{
+    const rows = (await this.dataSource.query('SELECT user_id, added_at FROM device_members WHERE sn = $1 ORDER BY added_at', [
+      sn,
+    ])) as Array<{
       user_id: string;
       added_at: Date;
     }>;
@@ -120,10 +128,10 @@ export class DeviceOwnership implements OnModuleInit {
   async removeMember(actorId: string, sn: string, memberId: string, now = new Date()): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       if (actorId !== memberId) await this.requireOwner(manager, actorId, sn, 'stop sharing it');
-      const removed = (await manager.query('DELETE FROM device_members WHERE sn = $1 AND user_id = $2 RETURNING user_id', [sn, memberId])) as [
-        unknown[],
-        number,
-      ];
+      const removed = (await manager.query('DELETE FROM device_members WHERE sn = $1 AND user_id = $2 RETURNING user_id', [
+        sn,
+        memberId,
+      ])) as [unknown[], number];
       if (removed[1] === 0) throw new DomainError('NOT_FOUND', 'This account is not a member of the device');
       await this.history.record(manager, { userId: memberId, sn, role: 'member', event: 'unshared', at: now });
     });
@@ -137,14 +145,23 @@ export class DeviceOwnership implements OnModuleInit {
   }
 
   /** Deletes the binding (members go with it) and writes how the device left into each person's history. */
-  private async release(manager: EntityManager, sn: string, event: Extract<HistoryEvent, 'unbound' | 'factory_reset' | 'owner_left'>, now: Date): Promise<boolean> {
+  private async release(
+    manager: EntityManager,
+    sn: string,
+    event: Extract<HistoryEvent, 'unbound' | 'factory_reset' | 'owner_left'>,
+    now: Date,
+  ): Promise<boolean> {
     const members = (await manager.query('SELECT user_id FROM device_members WHERE sn = $1', [sn])) as Array<{ user_id: string }>;
-    const deleted = (await manager.query('DELETE FROM device_bindings WHERE sn = $1 RETURNING owner_id', [sn])) as [Array<{ owner_id: string }>, number];
+    const deleted = (await manager.query('DELETE FROM device_bindings WHERE sn = $1 RETURNING owner_id', [sn])) as [
+      Array<{ owner_id: string }>,
+      number,
+    ];
     const owner = deleted[0][0]?.owner_id;
     if (!owner) return false;
     if (event !== 'owner_left') await this.history.record(manager, { userId: owner, sn, role: 'owner', event, at: now });
     const memberEvent: HistoryEvent = event === 'factory_reset' ? 'factory_reset' : 'owner_left';
-    for (const member of members) await this.history.record(manager, { userId: member.user_id, sn, role: 'member', event: memberEvent, at: now });
+    for (const member of members)
+      await this.history.record(manager, { userId: member.user_id, sn, role: 'member', event: memberEvent, at: now });
     return true;
   }
 }

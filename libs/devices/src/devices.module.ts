@@ -17,7 +17,11 @@ export class DevicesModule {
       module: DevicesModule,
       imports: [PrivacyModule],
       providers: [
-        { provide: CredentialHasher, inject: [AppConfig], useFactory: (config: AppConfig) => new CredentialHasher(config.devices.secretKey) },
+        {
+          provide: CredentialHasher,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => new CredentialHasher(config.devices.secretKey),
+        },
         notifier,
         DeviceRegistry,
         DeviceAccess,

@@ -51,7 +51,9 @@ describe('device rows', () => {
     expect(() => validateDeviceRows(parseDevicesCsv('sn,mac,model\nSN/1,AA:BB:CC:DD:EE:FF,M\nSN-3,zz,M\n'), 'csv')).toThrow(
       /line 2: sn must.*line 3: mac must/,
     );
-    expect(() => validateDeviceRows([{ sn: 'SN-0001', mac: 'AA:BB:CC:DD:EE:FF', model: 'M', owner: 'x' }])).toThrow(/item 0: unknown field owner/);
+    expect(() => validateDeviceRows([{ sn: 'SN-0001', mac: 'AA:BB:CC:DD:EE:FF', model: 'M', owner: 'x' }])).toThrow(
+      /item 0: unknown field owner/,
+    );
     expect(() => validateDeviceRows([])).toThrow(/no devices/);
     expect(() => validateDeviceRows({})).toThrow(/JSON array/);
   });

@@ -12,8 +12,22 @@ export { PresenceRecorder, type SqlRunner } from './presence-recorder.js';
 export { DevicesModule } from './devices.module.js';
 export { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 export { DeviceAccess, type DeviceRole } from './device-access.js';
-export { PairingEntity, DeviceHistoryEntity, PAIRING_STATUS, HISTORY_EVENTS, type PairingStatus, type HistoryEvent } from './pairing.entity.js';
-export { PairingService, type AlreadyYours, type ConfirmOutcome, type NetworkInfo, type StartedPairing, type StartPairingInput } from './pairing.service.js';
+export {
+  PairingEntity,
+  DeviceHistoryEntity,
+  PAIRING_STATUS,
+  HISTORY_EVENTS,
+  type PairingStatus,
+  type HistoryEvent,
+} from './pairing.entity.js';
+export {
+  PairingService,
+  type AlreadyYours,
+  type ConfirmOutcome,
+  type NetworkInfo,
+  type StartedPairing,
+  type StartPairingInput,
+} from './pairing.service.js';
 export { DeviceOwnership, type DeviceView, type MemberView } from './device-ownership.service.js';
 export { DeviceHistory, type HistoryEntry } from './device-history.js';
 export { AddMemberDto, NetworkInfoDto, StartPairingDto } from './pairing.dto.js';

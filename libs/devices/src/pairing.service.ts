@@ -70,7 +70,8 @@ export class PairingService {
   ) {}
 
   async start(userId: string, input: StartPairingInput, now = new Date()): Promise<StartedPairing | AlreadyYours> {
-    if ((input.qr === undefined) === (input.sn === undefined)) throw new DomainError('VALIDATION_FAILED', 'Give either qr (the scanned label) or sn, not both');
+    if ((input.qr === undefined) === (input.sn === undefined))
+      throw new DomainError('VALIDATION_FAILED', 'Give either qr (the scanned label) or sn, not both');
     let sn: string;
     let claimCode: string | undefined;
     if (input.qr !== undefined) {
@@ -81,7 +82,9 @@ export class PairingService {
     } else {
       sn = input.sn!;
     }
-    const [device] = (await this.dataSource.query('SELECT claim_code_hash FROM devices WHERE sn = $1', [sn])) as Array<{ claim_code_hash: string }>;
+    const [device] = (await this.dataSource.query('SELECT claim_code_hash FROM devices WHERE sn = $1', [sn])) as Array<{
+      claim_code_hash: string;
+    }>;
     if (!device) throw new DomainError('NOT_FOUND', 'No appliance with this SN');
     if (claimCode !== undefined && !this.hasher.matches(claimCode, device.claim_code_hash)) {
       await this.dataSource.query('INSERT INTO pairing_claim_failures (user_id, failed_at) VALUES ($1, $2)', [userId, now]);
@@ -127,7 +130,10 @@ export class PairingService {
 
   /** GET /v1/pairings/:id for the account that created it (anyone else: not found). */
   async statusOf(userId: string, pairingId: string, now = new Date()): Promise<{ status: PairingStatus }> {
-    const [pairing] = (await this.dataSource.query('SELECT status, expires_at FROM pairings WHERE id = $1 AND user_id = $2', [pairingId, userId])) as Array<{
+    const [pairing] = (await this.dataSource.query('SELECT status, expires_at FROM pairings WHERE id = $1 AND user_id = $2', [
+      pairingId,
+      userId,
+    ])) as Array<{
       status: PairingStatus;
       expires_at: Date;
     }>;
@@ -191,7 +197,12 @@ export class PairingService {
     return newest ? { pairingId: newest.id, status: newest.status } : { pairingId: null, status: 'rejected' };
   }
 
-  private async end(manager: EntityManager, pairingId: string, status: Exclude<PairingStatus, 'pending'>, now: Date): Promise<ConfirmOutcome> {
+  private async end(
+    manager: EntityManager,
+    pairingId: string,
+    status: Exclude<PairingStatus, 'pending'>,
+    now: Date,
+  ): Promise<ConfirmOutcome> {
     await manager.query('UPDATE pairings SET status = $2, ended_at = $3 WHERE id = $1', [pairingId, status, now]);
     return { pairingId, status };
   }
@@ -199,10 +210,10 @@ export class PairingService {
   private async refuseWhenLockedOut(userId: string, now: Date): Promise<void> {
     const hourAgo = new Date(now.getTime() - 3600_000);
     await this.dataSource.query('DELETE FROM pairing_claim_failures WHERE user_id = $1 AND failed_at < $2', [userId, hourAgo]);
-    const [{ count }] = (await this.dataSource.query('SELECT count(*)::int AS count FROM pairing_claim_failures WHERE user_id = $1 AND failed_at >= $2', [
-      userId,
-      hourAgo,
-    ])) as Array<{ count: number }>;
+    const [{ count }] = (await this.dataSource.query(
+      'SELECT count(*)::int AS count FROM pairing_claim_failures WHERE user_id = $1 AND failed_at >= $2',
+      [userId, hourAgo],
+    )) as Array<{ count: number }>;
     if (count >= this.config.pairing.claimFailuresPerHour) {
       throw new DomainError('TOO_MANY_REQUESTS', 'Too many wrong claim codes from this account; try again in an hour');
     }

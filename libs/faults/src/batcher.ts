@@ -124,7 +124,16 @@ export class Batcher<T, R> {
   }
 }
 
-const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 /**
  * Errors that mean "the database cannot be reached right now" rather than
@@ -137,7 +146,12 @@ export function isTransientDatabaseError(error: unknown): boolean {
     const code = typeof candidate.code === 'string' ? candidate.code : '';
     if (TRANSIENT_CODES.has(code) || /^(08|53|57P|40)/.test(code)) return true;
     const message = typeof candidate.message === 'string' ? candidate.message : '';
-    if (/Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|Connection ended|not queryable|the database system is (starting|shutting) up/i.test(message)) return true;
+    if (
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|terminating connection|Connection ended|not queryable|the database system is (starting|shutting) up/i.test(
+        message,
+      )
+    )
+      return true;
     current = candidate.driverError ?? candidate.cause;
   }
   return false;

@@ -5,7 +5,10 @@ import { SN_PATTERN } from '#libs/mqtt-contract';
 import { REPAIR_STATUSES, type RepairStatus } from './repair-ticket.entity.js';
 
 export class OpenRepairDto {
-  @ApiProperty({ example: 'PX1-0001' }) @IsString() @Matches(SN_PATTERN, { message: 'sn must be 4-64 characters of A-Z a-z 0-9 - _' }) sn!: string;
+  @ApiProperty({ example: 'PX1-0001' })
+  @IsString()
+  @Matches(SN_PATTERN, { message: 'sn must be 4-64 characters of A-Z a-z 0-9 - _' })
+  sn!: string;
   @ApiProperty({ example: 'No hot water since Monday' }) @IsString() @Length(1, 2000) description!: string;
 }
 

@@ -35,7 +35,9 @@ export class FaultIngestion implements OnApplicationShutdown {
       isTransient: isTransientDatabaseError,
       onRetry: (error, attempt, delayMs) => {
         if (attempt === 1 || attempt % 10 === 0) {
-          this.logger.warn(`fault reports not stored yet (database: ${error instanceof Error ? error.message : String(error)}); retry ${attempt} in ${delayMs} ms`);
+          this.logger.warn(
+            `fault reports not stored yet (database: ${error instanceof Error ? error.message : String(error)}); retry ${attempt} in ${delayMs} ms`,
+          );
         }
       },
     });

@@ -72,10 +72,14 @@ export class FaultReportsService {
         ORDER BY 4, 1, 2, 3`,
       [range.from ?? null, range.to ?? null],
     )) as FaultStats['rows'];
-    const countBy = <K extends 'model' | 'firmware' | 'code' | 'day'>(key: K): Array<Record<K, FaultStats['rows'][number][K]> & CountRow> => {
+    const countBy = <K extends 'model' | 'firmware' | 'code' | 'day'>(
+      key: K,
+    ): Array<Record<K, FaultStats['rows'][number][K]> & CountRow> => {
       const counts = new Map<FaultStats['rows'][number][K], number>();
       for (const row of rows) counts.set(row[key], (counts.get(row[key]) ?? 0) + row.count);
-      return [...counts.entries()].map(([value, count]) => ({ [key]: value, count }) as unknown as Record<K, FaultStats['rows'][number][K]> & CountRow);
+      return [...counts.entries()].map(
+        ([value, count]) => ({ [key]: value, count }) as unknown as Record<K, FaultStats['rows'][number][K]> & CountRow,
+      );
     };
     const byCount = <T extends CountRow>(list: T[]) => list.sort((a, b) => b.count - a.count);
     return {

@@ -37,7 +37,13 @@ registerErasureHook({
       [subjectId],
     )) as [Array<{ id: string; technician_id: string | null }>, number];
     for (const row of cancelled[0]) {
-      await manager.insert(RepairStatusEntity, { repairId: row.id, status: 'cancelled', technicianId: row.technician_id, actorId: subjectId, at: new Date() });
+      await manager.insert(RepairStatusEntity, {
+        repairId: row.id,
+        status: 'cancelled',
+        technicianId: row.technician_id,
+        actorId: subjectId,
+        at: new Date(),
+      });
     }
   },
 });
@@ -55,5 +61,8 @@ registerExportSection('repairs', async (manager: EntityManager, subjectId: strin
         [tickets.map((ticket) => ticket.id)],
       )) as RepairHistoryRow[])
     : [];
-  return tickets.map((ticket) => ({ ...toRepairView(ticket), history: history.filter((row) => row.repairId === ticket.id).map(({ status, at }) => ({ status, at: at.toISOString() })) }));
+  return tickets.map((ticket) => ({
+    ...toRepairView(ticket),
+    history: history.filter((row) => row.repairId === ticket.id).map(({ status, at }) => ({ status, at: at.toISOString() })),
+  }));
 });

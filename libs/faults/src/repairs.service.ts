@@ -58,7 +58,12 @@ export class RepairsService {
       const [device] = (await manager.query('SELECT model FROM devices WHERE sn = $1', [sn])) as Array<{ model: string }>;
       const id = randomUUID();
       const now = this.clock.now();
-      await this.writer.insert(RepairTicketEntity, ownerId, { id, sn, model: device.model, description, status: 'open', createdAt: now }, manager);
+      await this.writer.insert(
+        RepairTicketEntity,
+        ownerId,
+        { id, sn, model: device.model, description, status: 'open', createdAt: now },
+        manager,
+      );
       await this.recordStatus(manager, id, 'open', null, ownerId, now);
       return toRepairView(await manager.findOneByOrFail(RepairTicketEntity, { id }));
     });
@@ -66,7 +71,10 @@ export class RepairsService {
 
   async listOwn(ownerId: string): Promise<OwnRepairView[]> {
     const tickets = await this.dataSource.getRepository(RepairTicketEntity).find({ where: { ownerId }, order: { createdAt: 'DESC' } });
-    const history = await this.historyOf(this.dataSource.manager, tickets.map((ticket) => ticket.id));
+    const history = await this.historyOf(
+      this.dataSource.manager,
+      tickets.map((ticket) => ticket.id),
+    );
     return tickets.map((ticket) => ({ ...toRepairView(ticket), history: history.get(ticket.id) ?? [] }));
   }
 
@@ -75,7 +83,16 @@ export class RepairsService {
     return this.dataSource.transaction(async (manager) => {
       const tickets = await manager.find(RepairTicketEntity, { where: status ? { status } : {}, order: { createdAt: 'ASC' }, take: 500 });
       for (const ticket of tickets) {
-        await this.accessLog.record({ subjectId: ticket.ownerId, actorId: adminId, actorRole: 'admin', what: `repair ${ticket.id}: listed for dispatch`, purpose: 'service' }, manager);
+        await this.accessLog.record(
+          {
+            subjectId: ticket.ownerId,
+            actorId: adminId,
+            actorRole: 'admin',
+            what: `repair ${ticket.id}: listed for dispatch`,
+            purpose: 'service',
+          },
+          manager,
+        );
       }
       return tickets.map(toRepairView);
     });
@@ -84,8 +101,11 @@ export class RepairsService {
   async assign(adminId: string, repairId: string, technicianId: string): Promise<RepairView> {
     return this.dataSource.transaction(async (manager) => {
       const ticket = await this.lockTicket(manager, repairId);
-      if (ticket.status === 'completed' || ticket.status === 'cancelled') throw new DomainError('CONFLICT', `This repair is ${ticket.status}`);
-      const [technician] = (await manager.query(`SELECT id FROM users WHERE id = $1 AND 'technician' = ANY(roles) AND deleted_at IS NULL`, [technicianId])) as unknown[];
+      if (ticket.status === 'completed' || ticket.status === 'cancelled')
+        throw new DomainError('CONFLICT', `This repair is ${ticket.status}`);
+      const [technician] = (await manager.query(`SELECT id FROM users WHERE id = $1 AND 'technician' = ANY(roles) AND deleted_at IS NULL`, [
+        technicianId,
+      ])) as unknown[];
       if (!technician) throw new DomainError('NOT_FOUND', 'No technician has this id');
       const now = this.clock.now();
       await manager.update(RepairTicketEntity, { id: repairId }, { status: 'assigned', technicianId, assignedAt: now });
@@ -101,7 +121,16 @@ export class RepairsService {
         `SELECT id, name, phone FROM users WHERE 'technician' = ANY(roles) AND deleted_at IS NULL ORDER BY name NULLS LAST, id`,
       )) as TechnicianView[];
       for (const technician of technicians) {
-        await this.accessLog.record({ subjectId: technician.id, actorId: adminId, actorRole: 'admin', what: 'name and phone: listed for dispatch', purpose: 'service' }, manager);
+        await this.accessLog.record(
+          {
+            subjectId: technician.id,
+            actorId: adminId,
+            actorRole: 'admin',
+            what: 'name and phone: listed for dispatch',
+            purpose: 'service',
+          },
+          manager,
+        );
       }
       return technicians;
     });
@@ -112,7 +141,16 @@ export class RepairsService {
     return this.dataSource.transaction(async (manager) => {
       const tickets = await manager.find(RepairTicketEntity, { where: { technicianId, status: 'assigned' }, order: { assignedAt: 'ASC' } });
       for (const ticket of tickets) {
-        await this.accessLog.record({ subjectId: ticket.ownerId, actorId: technicianId, actorRole: 'technician', what: `repair ${ticket.id}: listed among open visits`, purpose: 'service' }, manager);
+        await this.accessLog.record(
+          {
+            subjectId: ticket.ownerId,
+            actorId: technicianId,
+            actorRole: 'technician',
+            what: `repair ${ticket.id}: listed among open visits`,
+            purpose: 'service',
+          },
+          manager,
+        );
       }
       return tickets.map(toRepairView);
     });
@@ -123,19 +161,34 @@ export class RepairsService {
       const ticket = await this.visitOf(manager, technicianId, repairId, false);
       const live = await this.basis.livePurposes(ticket.ownerId, manager);
       const faults = ticket.sn
-        ? await manager.find(FaultReportEntity, { where: { sn: ticket.sn, ownerId: ticket.ownerId }, order: { occurredAt: 'DESC' }, take: VISIT_FAULTS })
+        ? await manager.find(FaultReportEntity, {
+            where: { sn: ticket.sn, ownerId: ticket.ownerId },
+            order: { occurredAt: 'DESC' },
+            take: VISIT_FAULTS,
+          })
         : [];
       let contact: VisitView['contact'] = null;
       if (live.has('repair_contact')) {
-        const [owner] = (await manager.query('SELECT name, phone FROM users WHERE id = $1', [ticket.ownerId])) as Array<{ name: string | null; phone: string | null }>;
+        const [owner] = (await manager.query('SELECT name, phone FROM users WHERE id = $1', [ticket.ownerId])) as Array<{
+          name: string | null;
+          phone: string | null;
+        }>;
         contact = owner ? { name: owner.name, phone: owner.phone } : null;
       }
       const log = (what: string, purpose: 'service' | 'fault_diagnostics' | 'repair_contact') =>
-        this.accessLog.record({ subjectId: ticket.ownerId, actorId: technicianId, actorRole: 'technician', what: `repair ${ticket.id}: ${what}`, purpose }, manager);
+        this.accessLog.record(
+          { subjectId: ticket.ownerId, actorId: technicianId, actorRole: 'technician', what: `repair ${ticket.id}: ${what}`, purpose },
+          manager,
+        );
       await log('ticket and device', 'service');
       if (faults.length > 0) await log(`${faults.length} fault report(s)`, 'fault_diagnostics');
       if (contact) await log('your name and phone', 'repair_contact');
-      return { repair: toRepairView(ticket), device: { sn: ticket.sn, model: ticket.model }, contact, faults: faults.map(toFaultReportView) };
+      return {
+        repair: toRepairView(ticket),
+        device: { sn: ticket.sn, model: ticket.model },
+        contact,
+        faults: faults.map(toFaultReportView),
+      };
     });
   }
 
@@ -165,7 +218,14 @@ export class RepairsService {
     return ticket;
   }
 
-  private async recordStatus(manager: EntityManager, repairId: string, status: RepairStatus, technicianId: string | null, actorId: string | null, at: Date) {
+  private async recordStatus(
+    manager: EntityManager,
+    repairId: string,
+    status: RepairStatus,
+    technicianId: string | null,
+    actorId: string | null,
+    at: Date,
+  ) {
     await manager.insert(RepairStatusEntity, { repairId, status, technicianId, actorId, at });
   }
 

@@ -82,7 +82,11 @@ export class TokensService {
   }
 
   async revokeSession(manager: EntityManager, sessionId: string, reason: string): Promise<void> {
-    await manager.update(LoginSessionEntity, { id: sessionId, revokedAt: IsNull() }, { revokedAt: this.clock.now(), revokedReason: reason });
+    await manager.update(
+      LoginSessionEntity,
+      { id: sessionId, revokedAt: IsNull() },
+      { revokedAt: this.clock.now(), revokedReason: reason },
+    );
   }
 
   /** Ends every login of a user (account erased, role change). */

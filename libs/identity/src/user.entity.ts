@@ -18,15 +18,20 @@ export class UserEntity {
   phone!: string | null;
   @Column({ type: 'text', array: true, default: () => "'{user}'" }) roles!: Role[];
   @PersonalData({ category: 'nickname', purposes: ['service'] })
-  @Column({ type: 'varchar', length: 64, nullable: true }) nickname!: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  nickname!: string | null;
   @PersonalData({ category: 'name', purposes: ['service'] })
-  @Column({ type: 'varchar', length: 64, nullable: true }) name!: string | null;
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  name!: string | null;
   @PersonalData({ category: 'gender', purposes: ['service'] })
-  @Column({ type: 'varchar', length: 16, nullable: true }) gender!: string | null;
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  gender!: string | null;
   @PersonalData({ category: 'birth_date', purposes: ['service'] })
-  @Column({ name: 'birth_date', type: 'date', nullable: true }) birthDate!: string | null;
+  @Column({ name: 'birth_date', type: 'date', nullable: true })
+  birthDate!: string | null;
   @PersonalData({ category: 'location', purposes: ['service'] })
-  @Column({ type: 'varchar', length: 128, nullable: true }) location!: string | null;
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  location!: string | null;
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' }) updatedAt!: Date;
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;

@@ -62,10 +62,13 @@ describe('device ACL', () => {
     expect(canPublish(device, topic)).toEqual({ allowed: false, reason });
   });
 
-  it.each(['devices/SN-0001/pairing/result', 'devices/SN-0001/faults/ack', 'devices/SN-0001/#', 'devices/SN-0001/+/ack', 'devices/SN-0001/pairing/+'])(
-    'may subscribe %s',
-    (filter) => expect(canSubscribe(device, filter).allowed).toBe(true),
-  );
+  it.each([
+    'devices/SN-0001/pairing/result',
+    'devices/SN-0001/faults/ack',
+    'devices/SN-0001/#',
+    'devices/SN-0001/+/ack',
+    'devices/SN-0001/pairing/+',
+  ])('may subscribe %s', (filter) => expect(canSubscribe(device, filter).allowed).toBe(true));
 
   it.each([
     ['#', 'foreign_namespace'],
@@ -123,7 +126,12 @@ describe('service ACL', () => {
 
 describe('payloads', () => {
   it('accepts a contract fault report and refuses unknown fields', () => {
-    const report = { reportId: '4f7c2a8e-0d2b-4a63-9a36-6a2d8f1b9c10', code: 'E1', severity: 'warning', occurredAt: '2025-01-02T03:04:05Z' };
+    const report = {
+      reportId: '4f7c2a8e-0d2b-4a63-9a36-6a2d8f1b9c10',
+      code: 'E1',
+      severity: 'warning',
+      occurredAt: '2025-01-02T03:04:05Z',
+    };
     expect(decodePayload(FaultReportPayload, JSON.stringify(report)).ok).toBe(true);
     expect(decodePayload(FaultReportPayload, JSON.stringify({ ...report, extra: 1 })).ok).toBe(false);
     expect(decodePayload(FaultReportPayload, JSON.stringify({ ...report, severity: 'meh' })).ok).toBe(false);

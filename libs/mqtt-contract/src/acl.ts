@@ -13,8 +13,7 @@ import {
 
 /** Who is on the other end of an MQTT connection, as the broker established at CONNECT. */
 export type MqttIdentity =
-  | { kind: 'device'; sn: string }
-  | { kind: 'service'; name: string; publish: readonly string[]; subscribe: readonly string[] };
+  { kind: 'device'; sn: string } | { kind: 'service'; name: string; publish: readonly string[]; subscribe: readonly string[] };
 
 export interface ServiceGrant {
   publish: readonly string[];

@@ -13,18 +13,32 @@ import * as payloads from './payloads.js';
  * verdict, the same reasons in the same order, and the same decoded value.
  */
 const classes = Object.values(payloads).filter(
-  (value): value is ClassConstructor<object> => typeof value === 'function' && getMetadataStorage().getTargetValidationMetadatas(value, '', true, false).length > 0,
+  (value): value is ClassConstructor<object> =>
+    typeof value === 'function' && getMetadataStorage().getTargetValidationMetadatas(value, '', true, false).length > 0,
 );
 
 const propertiesOf = (type: ClassConstructor<object>) => [
-  ...new Set(getMetadataStorage().getTargetValidationMetadatas(type, '', true, false).map((metadata) => metadata.propertyName)),
+  ...new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(type, '', true, false)
+      .map((metadata) => metadata.propertyName),
+  ),
 ];
 
 // Values that satisfy some contract rule, so the valid paths are exercised, mixed with anything at all.
 const interesting = fc.oneof(
   fc.constant(randomUUID()),
   fc.date({ min: new Date('2000-01-01'), max: new Date('2100-01-01'), noInvalidDate: true }).map((date) => date.toISOString()),
-  fc.constantFrom('AA:BB:CC:DD:EE:FF', 'aa-bb-cc-dd-ee-ff', 'AABBCCDDEEFF', 'AA:BB-CC:DD:EE:FF', 'SN-0001', 'E42', 'home-5G', '192.168.1.2'),
+  fc.constantFrom(
+    'AA:BB:CC:DD:EE:FF',
+    'aa-bb-cc-dd-ee-ff',
+    'AABBCCDDEEFF',
+    'AA:BB-CC:DD:EE:FF',
+    'SN-0001',
+    'E42',
+    'home-5G',
+    '192.168.1.2',
+  ),
   fc.constantFrom(...payloads.FAULT_SEVERITIES, ...payloads.PAIRING_STATUSES, ...payloads.FAULT_STORED, ...payloads.CREDENTIAL_CHANGES),
   fc.integer({ min: -200, max: 50 }),
   fc.boolean(),
@@ -68,7 +82,12 @@ function mutatedFor(type: ClassConstructor<object>): fc.Arbitrary<Record<string,
 
 function objectFor(type: ClassConstructor<object>, depth = 0): fc.Arbitrary<Record<string, unknown>> {
   const nested = depth === 0 ? objectFor(payloads.FaultDiagnostics, 1) : fc.constant({});
-  const value = fc.oneof({ weight: 6, arbitrary: interesting }, { weight: 1, arbitrary: anything }, { weight: 2, arbitrary: nested }, { weight: 1, arbitrary: fc.array(nested, { maxLength: 2 }) });
+  const value = fc.oneof(
+    { weight: 6, arbitrary: interesting },
+    { weight: 1, arbitrary: anything },
+    { weight: 2, arbitrary: nested },
+    { weight: 1, arbitrary: fc.array(nested, { maxLength: 2 }) },
+  );
   const known = fc.record(Object.fromEntries(propertiesOf(type).map((name) => [name, value])), { requiredKeys: [] });
   const unknown = fc.dictionary(fc.constantFrom('extra', 'id', 'pattern', 'data', '__proto__', 'constructor'), anything, { maxKeys: 1 });
   return fc.tuple(known, fc.option(unknown, { freq: 5 })).map(([fields, extra]) => ({ ...fields, ...(extra ?? {}) }));
@@ -80,7 +99,11 @@ describe('decodePayload', () => {
   afterAll(() => {
     // Both verdicts must have been compared for every class, or the agreement says little.
     for (const type of classes) {
-      expect([type.name, (outcomes[type.name]?.valid ?? 0) > 100, (outcomes[type.name]?.refused ?? 0) > 100]).toEqual([type.name, true, true]);
+      expect([type.name, (outcomes[type.name]?.valid ?? 0) > 100, (outcomes[type.name]?.refused ?? 0) > 100]).toEqual([
+        type.name,
+        true,
+        true,
+      ]);
     }
   });
 

@@ -87,14 +87,23 @@ function compile(type: ClassConstructor<object>, seen: Set<ClassConstructor<obje
   const storage = getMetadataStorage();
   const byProperty = new Map<string, CompiledProperty>();
   for (const metadata of storage.getTargetValidationMetadatas(type, '', true, false)) {
-    if (metadata.each || metadata.always || metadata.groups?.length || metadata.context || metadata.validateIf || typeof metadata.message === 'function') return null;
+    if (
+      metadata.each ||
+      metadata.always ||
+      metadata.groups?.length ||
+      metadata.context ||
+      metadata.validateIf ||
+      typeof metadata.message === 'function'
+    )
+      return null;
     let property = byProperty.get(metadata.propertyName);
     if (!property) byProperty.set(metadata.propertyName, (property = { name: metadata.propertyName, conditions: [], checks: [] }));
     switch (metadata.type) {
       case ValidationTypes.CUSTOM_VALIDATION: {
         const constraints = storage.getTargetValidatorConstraints(metadata.constraintCls) as unknown as Constraint[];
         if (constraints.some((constraint) => (constraint as unknown as { async?: boolean }).async)) return null;
-        for (const constraint of constraints) property.checks.push({ constraints: metadata.constraints, message: metadata.message as string | undefined, constraint });
+        for (const constraint of constraints)
+          property.checks.push({ constraints: metadata.constraints, message: metadata.message as string | undefined, constraint });
         break;
       }
       case ValidationTypes.CONDITIONAL_VALIDATION:
@@ -154,7 +163,11 @@ function walk(compiled: CompiledClass, object: Record<string, unknown>): string[
 function messageOf(message: string, args: ValidationArguments): string {
   let text = message;
   (Array.isArray(args.constraints) ? args.constraints : []).forEach((constraint: unknown, index: number) => {
-    const shown = Array.isArray(constraint) ? constraint.join(', ') : typeof constraint === 'symbol' ? String(constraint.description) : `${constraint}`;
+    const shown = Array.isArray(constraint)
+      ? constraint.join(', ')
+      : typeof constraint === 'symbol'
+        ? String(constraint.description)
+        : `${constraint}`;
     text = text.replace(new RegExp(`\\$constraint${index + 1}`, 'g'), shown);
   });
   if (args.value !== undefined && args.value !== null && ['string', 'boolean', 'number'].includes(typeof args.value)) {

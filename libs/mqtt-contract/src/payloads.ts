@@ -70,4 +70,3 @@ export class DeviceCredentialsChangedPayload {
   @Matches(SN_PATTERN) sn!: string;
   @IsIn(CREDENTIAL_CHANGES) change!: (typeof CREDENTIAL_CHANGES)[number];
 }
-

@@ -73,10 +73,7 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   if (options.corsOrigins) app.enableCors(corsFor(options.corsOrigins));
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ContractErrorFilter(logger.child({ app: options.name })));
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build(),
-  );
+  const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build());
   SwaggerModule.setup('docs', app, document);
   // The HTTP pipe and error filter stay out of message handlers: a refused HTTP
   // body is a 400, but a bad MQTT payload must be acknowledged with `rejected`,
@@ -95,7 +92,10 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
  * host name, other origin. Bearer tokens, no cookies, so no credentials mode.
  */
 export function corsFor(extraOrigins: string[]) {
-  return (req: { headers: Record<string, string | string[] | undefined> }, callback: (error: Error | null, options: { origin: boolean; maxAge: number }) => void) => {
+  return (
+    req: { headers: Record<string, string | string[] | undefined> },
+    callback: (error: Error | null, options: { origin: boolean; maxAge: number }) => void,
+  ) => {
     callback(null, { origin: isAllowedOrigin(req.headers.origin, req.headers.host, extraOrigins), maxAge: 600 });
   };
 }

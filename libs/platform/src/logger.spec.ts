@@ -26,10 +26,12 @@ describe('log redaction', () => {
   it('censors sensitive keys at any depth and scrubs messages, child bindings and errors', () => {
     const { lines, stream } = capture();
     const logger = createLogger('info', 'spec', stream);
-    logger.child({ sn: 'SN-0001' }).info(
-      { phone: '+8613800138000', device: { mac: '00:11:22:33:44:55', deviceSecret: 's3cret' }, note: 'call +8613900139000' },
-      'paired devices/SN-0002/status for +8613700137000',
-    );
+    logger
+      .child({ sn: 'SN-0001' })
+      .info(
+        { phone: '+8613800138000', device: { mac: '00:11:22:33:44:55', deviceSecret: 's3cret' }, note: 'call +8613900139000' },
+        'paired devices/SN-0002/status for +8613700137000',
+      );
     logger.error({ err: new Error('refused +8613600136000') }, 'failed');
     const output = lines.join('');
     for (const secret of ['8613800138000', '00:11:22', 's3cret', '8613900139000', 'SN-0001', 'SN-0002', '8613700137000', '8613600136000']) {

@@ -46,7 +46,8 @@ const redactedKeySet = new Set<string>(REDACTED_KEYS.map((key) => key.toLowerCas
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error) return { type: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
+  if (value instanceof Error)
+    return { type: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {

@@ -47,7 +47,7 @@ export class ReliableMqttServer extends ServerMqtt {
       const work = this.handleMessage(channel, buffer, pub, originalPacket);
       const { qos, messageId } = (originalPacket ?? {}) as IncomingPacket;
       if ((qos ?? 0) > 0 && messageId !== undefined) this.inWork.set(messageId, work);
-      await work.catch((error: unknown) => this.handleError(String(error instanceof Error ? error.stack ?? error.message : error)));
+      await work.catch((error: unknown) => this.handleError(String(error instanceof Error ? (error.stack ?? error.message) : error)));
     };
   }
 
@@ -60,7 +60,12 @@ export class ReliableMqttServer extends ServerMqtt {
    * the handler as the raw bytes (@Payload() is a Buffer): handlers decode it
    * with mqtt-contract's decodePayload, so it is parsed once, not twice.
    */
-  override async handleMessage(channel: string, buffer: Buffer, _pub: MqttClient, originalPacket?: Record<string, unknown>): Promise<unknown> {
+  override async handleMessage(
+    channel: string,
+    buffer: Buffer,
+    _pub: MqttClient,
+    originalPacket?: Record<string, unknown>,
+  ): Promise<unknown> {
     return this.handleEvent(channel, { data: buffer }, new MqttContext([channel, originalPacket as never]));
   }
 

@@ -42,6 +42,12 @@ export class AccessLogService {
       'SELECT at, actor_role, actor_id, what, purpose FROM access_log WHERE subject_id = $1 ORDER BY at, id',
       [subjectId],
     )) as Array<{ at: Date; actor_role: string; actor_id: string; what: string; purpose: string }>;
-    return rows.map((row) => ({ at: row.at.toISOString(), actorRole: row.actor_role, actorId: row.actor_id, what: row.what, purpose: row.purpose }));
+    return rows.map((row) => ({
+      at: row.at.toISOString(),
+      actorRole: row.actor_role,
+      actorId: row.actor_id,
+      what: row.what,
+      purpose: row.purpose,
+    }));
   }
 }

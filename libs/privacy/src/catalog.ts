@@ -11,7 +11,10 @@ import type { PrivacyConfig } from './privacy-config.js';
 export class PrivacyCatalog {
   readonly tables: TaggedTable[];
 
-  constructor(readonly config: PrivacyConfig, tables: TaggedTable[] = taggedTables()) {
+  constructor(
+    readonly config: PrivacyConfig,
+    tables: TaggedTable[] = taggedTables(),
+  ) {
     for (const table of tables) {
       for (const column of table.columns) validateColumn(config, column);
     }
@@ -36,6 +39,8 @@ function validateColumn(config: PrivacyConfig, column: TaggedColumn): void {
   if (unknown) throw new PersonalDataTagError(`${name}: unknown purpose "${unknown}"`);
   if (!column.nullable) throw new PersonalDataTagError(`${name}: a personal-data column must be nullable, since erasure sets it to NULL`);
   if (category.retention.kind === 'period' && !column.retainFrom) {
-    throw new PersonalDataTagError(`${name}: category ${column.category} is kept ${category.retention.text}; name the timestamp it counts from with retainFrom`);
+    throw new PersonalDataTagError(
+      `${name}: category ${column.category} is kept ${category.retention.text}; name the timestamp it counts from with retainFrom`,
+    );
   }
 }

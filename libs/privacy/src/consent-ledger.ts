@@ -35,7 +35,16 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** The hash of an event: its content plus the previous event's hash of the same person. */
 export function eventHash(event: Omit<ConsentEvent, 'id' | 'hash'>): string {
-  const content = [event.subjectId, event.seq, event.purpose, event.granted, event.policyVersion, event.channel, event.at.toISOString(), event.prevHash];
+  const content = [
+    event.subjectId,
+    event.seq,
+    event.purpose,
+    event.granted,
+    event.policyVersion,
+    event.channel,
+    event.at.toISOString(),
+    event.prevHash,
+  ];
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
@@ -113,12 +122,14 @@ export class ConsentLedger {
       'SELECT purpose, granted, policy_version, at FROM consent_state WHERE subject_id = $1 ORDER BY purpose',
       [subjectId],
     )) as Array<{ purpose: string; granted: boolean; policy_version: string; at: Date }>;
-    return rows.filter((row) => isPurpose(row.purpose)).map((row) => ({
-      purpose: row.purpose as Purpose,
-      granted: row.granted,
-      policyVersion: row.policy_version,
-      at: row.at,
-    }));
+    return rows
+      .filter((row) => isPurpose(row.purpose))
+      .map((row) => ({
+        purpose: row.purpose as Purpose,
+        granted: row.granted,
+        policyVersion: row.policy_version,
+        at: row.at,
+      }));
   }
 
   async history(subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<ConsentEvent[]> {
@@ -139,10 +150,18 @@ export class ConsentLedger {
       const expectedSeq = sameSubject ? previous!.seq + 1 : 1;
       const expectedPrev = sameSubject ? previous!.hash : GENESIS_HASH;
       const row = `consent_events id=${event.id} (subject ${event.subjectId}, seq ${event.seq})`;
-      if (event.seq !== expectedSeq) problems.push({ row, subjectId: event.subjectId, reason: `expected seq ${expectedSeq}: an earlier event was deleted` });
-      if (event.prevHash !== expectedPrev) problems.push({ row, subjectId: event.subjectId, reason: 'prev_hash does not match the previous event' });
-      if (eventHash(event) !== event.hash) problems.push({ row, subjectId: event.subjectId, reason: 'hash does not match the row content: the row was changed' });
-      derived.set(`${event.subjectId}/${event.purpose}`, { granted: event.granted, policyVersion: event.policyVersion, at: event.at, seq: event.seq });
+      if (event.seq !== expectedSeq)
+        problems.push({ row, subjectId: event.subjectId, reason: `expected seq ${expectedSeq}: an earlier event was deleted` });
+      if (event.prevHash !== expectedPrev)
+        problems.push({ row, subjectId: event.subjectId, reason: 'prev_hash does not match the previous event' });
+      if (eventHash(event) !== event.hash)
+        problems.push({ row, subjectId: event.subjectId, reason: 'hash does not match the row content: the row was changed' });
+      derived.set(`${event.subjectId}/${event.purpose}`, {
+        granted: event.granted,
+        policyVersion: event.policyVersion,
+        at: event.at,
+        seq: event.seq,
+      });
       previous = event;
     }
     const cached = (await this.dataSource.query('SELECT * FROM consent_state')) as Array<{
@@ -167,13 +186,21 @@ export class ConsentLedger {
         expected.policyVersion !== state.policy_version ||
         expected.at.getTime() !== state.at.getTime()
       ) {
-        problems.push({ row, subjectId: state.subject_id, reason: `differs from the ledger (last event seq ${expected.seq}): state or events were changed` });
+        problems.push({
+          row,
+          subjectId: state.subject_id,
+          reason: `differs from the ledger (last event seq ${expected.seq}): state or events were changed`,
+        });
       }
     }
     for (const key of derived.keys()) {
       if (!seen.has(key)) {
         const [subjectId, purpose] = key.split('/');
-        problems.push({ row: `consent_state (subject ${subjectId}, purpose ${purpose})`, subjectId, reason: 'missing although the ledger has events' });
+        problems.push({
+          row: `consent_state (subject ${subjectId}, purpose ${purpose})`,
+          subjectId,
+          reason: 'missing although the ledger has events',
+        });
       }
     }
     return { events: rows.length, subjects: subjects.size, problems };

@@ -35,13 +35,19 @@ export class ConsentService {
     const state = new Map((await this.ledger.currentState(subjectId)).map((entry) => [entry.purpose, entry]));
     return PURPOSES.map((purpose) => {
       const entry = state.get(purpose);
-      return { purpose, granted: entry?.granted ?? false, policyVersion: entry?.policyVersion ?? null, at: entry?.at.toISOString() ?? null };
+      return {
+        purpose,
+        granted: entry?.granted ?? false,
+        policyVersion: entry?.policyVersion ?? null,
+        at: entry?.at.toISOString() ?? null,
+      };
     });
   }
 
   /** PUT /v1/me/consents/:purpose. Withdrawing erases what was held only under that purpose, in every context. */
   async set(subjectId: string, purposeId: string, granted: boolean, channel = 'app'): Promise<ConsentView> {
-    if (!isPurpose(purposeId)) throw new DomainError('NOT_FOUND', `Unknown purpose "${purposeId}"; the purposes are ${PURPOSES.join(', ')}`);
+    if (!isPurpose(purposeId))
+      throw new DomainError('NOT_FOUND', `Unknown purpose "${purposeId}"; the purposes are ${PURPOSES.join(', ')}`);
     const purpose = purposeId;
     await this.dataSource.transaction(async (manager) => {
       await lockSubject(manager, subjectId, 'exclusive');
@@ -74,7 +80,13 @@ export class ConsentService {
       const state = await this.ledger.currentState(subjectId, tx);
       refuseErased(state);
       if (state.find((entry) => entry.purpose === 'service')?.granted) return;
-      await this.ledger.append(tx, { subjectId, purpose: 'service', granted: true, policyVersion: await this.policies.versionInForce(tx), channel });
+      await this.ledger.append(tx, {
+        subjectId,
+        purpose: 'service',
+        granted: true,
+        policyVersion: await this.policies.versionInForce(tx),
+        channel,
+      });
     });
   }
 
@@ -114,9 +126,17 @@ export class ConsentService {
       const state = await this.ledger.currentState(subjectId, manager);
       refuseErased(state);
       const version = await this.policies.versionInForce(manager);
-      const granted = state.filter((entry) => entry.granted).sort((a, b) => (a.purpose === 'service' ? 1 : b.purpose === 'service' ? -1 : 0));
+      const granted = state
+        .filter((entry) => entry.granted)
+        .sort((a, b) => (a.purpose === 'service' ? 1 : b.purpose === 'service' ? -1 : 0));
       for (const entry of granted) {
-        await this.ledger.append(manager, { subjectId, purpose: entry.purpose, granted: false, policyVersion: version, channel: 'account_erasure' });
+        await this.ledger.append(manager, {
+          subjectId,
+          purpose: entry.purpose,
+          granted: false,
+          policyVersion: version,
+          channel: 'account_erasure',
+        });
       }
       await this.eraser.eraseDead(manager, subjectId, new Set(), true);
       await manager.query('DELETE FROM access_log WHERE subject_id = $1', [subjectId]);

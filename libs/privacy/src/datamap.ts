@@ -5,10 +5,7 @@ export const DATAMAP_END = '<!-- privacy:datamap:end -->';
 
 /** The record of processing as the code implements it: one Markdown row per tagged column. */
 export function renderDatamap(catalog: PrivacyCatalog): string {
-  const lines = [
-    '| table | column | category | sensitivity | purposes | retention |',
-    '| --- | --- | --- | --- | --- | --- |',
-  ];
+  const lines = ['| table | column | category | sensitivity | purposes | retention |', '| --- | --- | --- | --- | --- | --- |'];
   for (const table of catalog.tables) {
     for (const column of [...table.columns].sort((a, b) => a.column.localeCompare(b.column))) {
       const category = catalog.config.categories[column.category];

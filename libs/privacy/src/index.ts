@@ -25,8 +25,24 @@
 // 5. Staff reads of a person's data: AccessLogService.record({ subjectId,
 //    actorId, actorRole, what, purpose }, manager) in the reading transaction.
 export { PURPOSES, isPurpose, type Purpose } from './purposes.js';
-export { loadPrivacyConfig, parsePrivacyConfig, privacyConfigPath, PrivacyConfigError, type PrivacyConfig, type CategoryDefinition, type Retention } from './privacy-config.js';
-export { PersonalData, DataSubject, PersonalDataTagError, taggedTables, type PersonalDataOptions, type TaggedColumn, type TaggedTable } from './personal-data.js';
+export {
+  loadPrivacyConfig,
+  parsePrivacyConfig,
+  privacyConfigPath,
+  PrivacyConfigError,
+  type PrivacyConfig,
+  type CategoryDefinition,
+  type Retention,
+} from './privacy-config.js';
+export {
+  PersonalData,
+  DataSubject,
+  PersonalDataTagError,
+  taggedTables,
+  type PersonalDataOptions,
+  type TaggedColumn,
+  type TaggedTable,
+} from './personal-data.js';
 export { PrivacyCatalog } from './catalog.js';
 export { registerErasureHook, registerExportSection, type ErasureHook, type ExportSection } from './extensions.js';
 export { ConsentLedger, eventHash, GENESIS_HASH, type ConsentEvent, type ConsentState, type LedgerProblem } from './consent-ledger.js';

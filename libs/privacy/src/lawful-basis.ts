@@ -28,7 +28,10 @@ export class LawfulBasis {
   }
 
   /** livePurposes for many people in one query (batched writes). */
-  async livePurposesOfMany(subjectIds: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, Set<Purpose>>> {
+  async livePurposesOfMany(
+    subjectIds: readonly string[],
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<Map<string, Set<Purpose>>> {
     const answer = new Map<string, Set<Purpose>>();
     if (subjectIds.length === 0) return answer;
     const rows = (await manager.query(

@@ -37,13 +37,23 @@ export class PersonalDataWriter {
   ) {}
 
   /** Only the fields the person's live purposes allow; does not write. */
-  async permitted<E extends ObjectLiteral>(manager: EntityManager, entity: EntityType<E>, subjectId: string, values: Partial<E>): Promise<WriteOutcome<E>> {
+  async permitted<E extends ObjectLiteral>(
+    manager: EntityManager,
+    entity: EntityType<E>,
+    subjectId: string,
+    values: Partial<E>,
+  ): Promise<WriteOutcome<E>> {
     const table = this.tableOf(entity);
     return keepLive<E>(table, subjectId, values, await this.basis.livePurposes(subjectId, manager));
   }
 
   /** Inserts one row for `subjectId` (its @DataSubject column is set to it). */
-  async insert<E extends ObjectLiteral>(entity: EntityType<E>, subjectId: string, values: Partial<E>, manager?: EntityManager): Promise<WriteOutcome<E>> {
+  async insert<E extends ObjectLiteral>(
+    entity: EntityType<E>,
+    subjectId: string,
+    values: Partial<E>,
+    manager?: EntityManager,
+  ): Promise<WriteOutcome<E>> {
     return inTransaction(this.dataSource, manager, async (tx) => {
       await lockSubject(tx, subjectId, 'shared');
       const outcome = await this.permitted(tx, entity, subjectId, { ...values, [this.tableOf(entity).subject.property]: subjectId });
@@ -65,7 +75,9 @@ export class PersonalDataWriter {
       const outcome = await this.permitted(tx, entity, subjectId, values);
       const scoped = { ...where, [this.tableOf(entity).subject.property]: subjectId } as FindOptionsWhere<E>;
       if (Object.keys(outcome.values).length === 0) return { ...outcome, affected: 0 };
-      const result = await personalWriteScope.run({ kind: 'writer' }, () => tx.update(entity, scoped, outcome.values as Parameters<EntityManager['update']>[2]));
+      const result = await personalWriteScope.run({ kind: 'writer' }, () =>
+        tx.update(entity, scoped, outcome.values as Parameters<EntityManager['update']>[2]),
+      );
       return { ...outcome, affected: result.affected ?? 0 };
     });
   }
@@ -101,7 +113,12 @@ export class PersonalDataWriter {
         return { ...completed, dropped: [...new Set([...first.dropped, ...completed.dropped])] };
       });
       const keyOf = this.primaryKeyOf(tx, entity);
-      const raw = await insertRows(tx, entity, outcomes.map((outcome) => outcome.values), options.skipConflicts ? keyOf.columns : undefined);
+      const raw = await insertRows(
+        tx,
+        entity,
+        outcomes.map((outcome) => outcome.values),
+        options.skipConflicts ? keyOf.columns : undefined,
+      );
       if (!options.skipConflicts) return outcomes.map((outcome) => ({ ...outcome, inserted: true }));
       const insertedKeys = new Set(raw.map((row) => keyOf.fromRaw(row)));
       return outcomes.map((outcome) => {
@@ -144,7 +161,12 @@ export class PersonalDataWriter {
  * that subject; the link itself may be tagged, and dropping it de-identifies
  * the row.
  */
-function keepLive<E extends ObjectLiteral>(table: TaggedTable, subjectId: string | null, values: Partial<E>, live: ReadonlySet<Purpose>): WriteOutcome<E> {
+function keepLive<E extends ObjectLiteral>(
+  table: TaggedTable,
+  subjectId: string | null,
+  values: Partial<E>,
+  live: ReadonlySet<Purpose>,
+): WriteOutcome<E> {
   const out: Record<string, unknown> = { ...values };
   const subjectValue = out[table.subject.property];
   // null is no link at all (e.g. a tagged link the rule already dropped), never someone else's.

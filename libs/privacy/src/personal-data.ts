@@ -91,7 +91,8 @@ export function taggedTables(only?: readonly EntityClass[]): TaggedTable[] {
     if (only && !only.includes(tag.entity)) continue;
     const tableArgs = storage.tables.find((table) => table.target === tag.entity);
     const entityName = (tag.entity as { name?: string }).name ?? 'entity';
-    if (!tableArgs?.name) throw new PersonalDataTagError(`@PersonalData on ${entityName}.${tag.property}: the class needs @Entity('<table name>')`);
+    if (!tableArgs?.name)
+      throw new PersonalDataTagError(`@PersonalData on ${entityName}.${tag.property}: the class needs @Entity('<table name>')`);
     const tableName = tableArgs.name;
     const resolveColumn = (property: string, what: string): ColumnRef & { nullable: boolean; primary: boolean } => {
       const column = storage.columns.find((candidate) => candidate.target === tag.entity && candidate.propertyName === property);
@@ -110,7 +111,13 @@ export function taggedTables(only?: readonly EntityClass[]): TaggedTable[] {
         throw new PersonalDataTagError(`${tableName}: an entity with @PersonalData columns needs @DataSubject() on its user-id column`);
       }
       const subject = resolveColumn(subjectProperty, '@DataSubject');
-      table = { table: tableName, entity: tag.entity, subject: { property: subject.property, column: subject.column }, subjectIsKey: subject.primary, columns: [] };
+      table = {
+        table: tableName,
+        entity: tag.entity,
+        subject: { property: subject.property, column: subject.column },
+        subjectIsKey: subject.primary,
+        columns: [],
+      };
       byEntity.set(tag.entity, table);
     }
     const column = resolveColumn(tag.property, '@PersonalData');
@@ -123,7 +130,9 @@ export function taggedTables(only?: readonly EntityClass[]): TaggedTable[] {
       nullable: column.nullable,
       category: tag.options.category,
       purposes: [...tag.options.purposes],
-      retainFrom: tag.options.retainFrom ? (({ property, column: name }) => ({ property, column: name }))(resolveColumn(tag.options.retainFrom, 'retainFrom')) : undefined,
+      retainFrom: tag.options.retainFrom
+        ? (({ property, column: name }) => ({ property, column: name }))(resolveColumn(tag.options.retainFrom, 'retainFrom'))
+        : undefined,
     });
   }
   return [...byEntity.values()].sort((a, b) => a.table.localeCompare(b.table));

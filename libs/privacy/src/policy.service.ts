@@ -23,17 +23,26 @@ interface PolicyRow {
   summary: string;
 }
 
-const toView = (row: PolicyRow): PolicyVersionView => ({ version: row.version, effectiveAt: row.effective_at.toISOString(), summary: row.summary });
+const toView = (row: PolicyRow): PolicyVersionView => ({
+  version: row.version,
+  effectiveAt: row.effective_at.toISOString(),
+  summary: row.summary,
+});
 
 @Injectable()
 export class PolicyService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async overview(now = new Date()): Promise<PolicyOverview> {
-    const rows = (await this.dataSource.query('SELECT version, effective_at, summary FROM policy_versions ORDER BY effective_at')) as PolicyRow[];
+    const rows = (await this.dataSource.query(
+      'SELECT version, effective_at, summary FROM policy_versions ORDER BY effective_at',
+    )) as PolicyRow[];
     const inForce = rows.filter((row) => row.effective_at.getTime() <= now.getTime());
     if (inForce.length === 0) throw new DomainError('UNAVAILABLE', 'No privacy policy is in force');
-    return { current: toView(inForce[inForce.length - 1]), upcoming: rows.filter((row) => row.effective_at.getTime() > now.getTime()).map(toView) };
+    return {
+      current: toView(inForce[inForce.length - 1]),
+      upcoming: rows.filter((row) => row.effective_at.getTime() > now.getTime()).map(toView),
+    };
   }
 
   /** The version consents given now are given under. */
@@ -58,7 +67,8 @@ export class PolicyService {
        ON CONFLICT (version) DO NOTHING RETURNING version, effective_at, summary`,
       [input.version, input.effectiveAt, input.summary],
     )) as PolicyRow[];
-    if (rows.length === 0) throw new DomainError('CONFLICT', `Policy version ${input.version} already exists; versions are never rewritten`);
+    if (rows.length === 0)
+      throw new DomainError('CONFLICT', `Policy version ${input.version} already exists; versions are never rewritten`);
     return toView(rows[0]);
   }
 }

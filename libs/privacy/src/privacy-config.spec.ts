@@ -8,7 +8,10 @@ import { PURPOSES } from './purposes.js';
 const purposes = Object.fromEntries(
   PURPOSES.map((id) => [id, { basis: id === 'service' ? 'contract' : 'consent', description: `${id} text` }]),
 );
-const valid = () => ({ purposes: structuredClone(purposes), categories: { phone: { description: 'Phone', sensitivity: 'high', retention: 'account' } } });
+const valid = () => ({
+  purposes: structuredClone(purposes),
+  categories: { phone: { description: 'Phone', sensitivity: 'high', retention: 'account' } },
+});
 
 describe('config/privacy.yaml', () => {
   it('the shipped file is valid and describes the six purposes', () => {
@@ -18,11 +21,31 @@ describe('config/privacy.yaml', () => {
   });
 
   it.each([
-    ['a missing purpose', (raw: ReturnType<typeof valid>) => delete (raw.purposes as Record<string, unknown>).marketing, 'purposes.marketing'],
-    ['an unknown purpose', (raw: ReturnType<typeof valid>) => Object.assign(raw.purposes, { telemetry: { basis: 'consent', description: 'x' } }), 'purposes.telemetry'],
-    ['service on consent', (raw: ReturnType<typeof valid>) => Object.assign(raw.purposes.service, { basis: 'consent' }), 'purposes.service.basis'],
-    ['a bad retention', (raw: ReturnType<typeof valid>) => Object.assign(raw.categories.phone, { retention: 'forever' }), 'categories.phone.retention'],
-    ['a bad sensitivity', (raw: ReturnType<typeof valid>) => Object.assign(raw.categories.phone, { sensitivity: 'secret' }), 'categories.phone.sensitivity'],
+    [
+      'a missing purpose',
+      (raw: ReturnType<typeof valid>) => delete (raw.purposes as Record<string, unknown>).marketing,
+      'purposes.marketing',
+    ],
+    [
+      'an unknown purpose',
+      (raw: ReturnType<typeof valid>) => Object.assign(raw.purposes, { telemetry: { basis: 'consent', description: 'x' } }),
+      'purposes.telemetry',
+    ],
+    [
+      'service on consent',
+      (raw: ReturnType<typeof valid>) => Object.assign(raw.purposes.service, { basis: 'consent' }),
+      'purposes.service.basis',
+    ],
+    [
+      'a bad retention',
+      (raw: ReturnType<typeof valid>) => Object.assign(raw.categories.phone, { retention: 'forever' }),
+      'categories.phone.retention',
+    ],
+    [
+      'a bad sensitivity',
+      (raw: ReturnType<typeof valid>) => Object.assign(raw.categories.phone, { sensitivity: 'secret' }),
+      'categories.phone.sensitivity',
+    ],
   ])('refuses %s, naming the key', (_label, spoil, key) => {
     const raw = valid();
     spoil(raw);
@@ -52,12 +75,16 @@ describe('personal-data tags', () => {
   const config: PrivacyConfig = parsePrivacyConfig(valid());
 
   it('needs a @DataSubject column', () => {
-    expect(() => taggedTables([NoSubjectEntity])).toThrow('spec_untagged_subject: an entity with @PersonalData columns needs @DataSubject()');
+    expect(() => taggedTables([NoSubjectEntity])).toThrow(
+      'spec_untagged_subject: an entity with @PersonalData columns needs @DataSubject()',
+    );
   });
 
   it('refuses an unknown category and a NOT NULL column, naming table.column', () => {
     expect(() => new PrivacyCatalog(config, taggedTables([BadTagsEntity]))).toThrow('spec_bad_tags.shoe: unknown category "shoe_size"');
-    expect(() => new PrivacyCatalog(config, taggedTables([NotNullEntity]))).toThrow('spec_not_null.phone: a personal-data column must be nullable');
+    expect(() => new PrivacyCatalog(config, taggedTables([NotNullEntity]))).toThrow(
+      'spec_not_null.phone: a personal-data column must be nullable',
+    );
   });
 
   it('resolves table, column names and the subject from the TypeORM metadata', () => {

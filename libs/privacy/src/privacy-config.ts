@@ -58,7 +58,8 @@ export function parsePrivacyConfig(raw: unknown, source = 'privacy.yaml'): Priva
       fail(`purposes.${id}.basis`, `must be one of ${LEGAL_BASES.join(', ')}`);
     }
     if (id === 'service' && basis !== 'contract') fail('purposes.service.basis', 'must be contract');
-    if (id !== 'service' && basis !== 'consent') fail(`purposes.${id}.basis`, 'must be consent (the contract makes it optional for the person)');
+    if (id !== 'service' && basis !== 'consent')
+      fail(`purposes.${id}.basis`, 'must be consent (the contract makes it optional for the person)');
     purposes[id] = { basis: basis as PurposeDefinition['basis'], description: text(entry.description, `purposes.${id}.description`, fail) };
   }
   const categoriesRaw = asMapping(root.categories) ?? fail('categories', 'must be a mapping of category ids');

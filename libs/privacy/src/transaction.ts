@@ -1,7 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 
 /** Runs fn in the caller's transaction when it has one, else in a new one. */
-export function inTransaction<T>(dataSource: DataSource, manager: EntityManager | undefined, fn: (manager: EntityManager) => Promise<T>): Promise<T> {
+export function inTransaction<T>(
+  dataSource: DataSource,
+  manager: EntityManager | undefined,
+  fn: (manager: EntityManager) => Promise<T>,
+): Promise<T> {
   if (manager?.queryRunner?.isTransactionActive) return fn(manager);
   return dataSource.transaction(fn);
 }
@@ -20,5 +24,7 @@ export async function lockSubject(manager: EntityManager, subjectId: string, mod
 export async function lockSubjects(manager: EntityManager, subjectIds: readonly string[], mode: 'shared'): Promise<void> {
   if (subjectIds.length === 0) return;
   if (mode !== 'shared') throw new Error('only shared locks are taken in bulk');
-  await manager.query(`SELECT pg_advisory_xact_lock_shared(hashtext('privacy-subject:' || id)) FROM unnest($1::text[]) AS id`, [[...subjectIds].sort()]);
+  await manager.query(`SELECT pg_advisory_xact_lock_shared(hashtext('privacy-subject:' || id)) FROM unnest($1::text[]) AS id`, [
+    [...subjectIds].sort(),
+  ]);
 }

@@ -26,7 +26,9 @@ export class Faults1764400500000 implements MigrationInterface {
         CONSTRAINT fault_reports_deidentified_keeps_nothing
           CHECK (stored = 'full' OR (sn IS NULL AND mac IS NULL AND diagnostics IS NULL AND owner_id IS NULL))
       )`);
-    await queryRunner.query(`CREATE INDEX fault_reports_device ON fault_reports (sn, occurred_at DESC, report_id DESC) WHERE sn IS NOT NULL`);
+    await queryRunner.query(
+      `CREATE INDEX fault_reports_device ON fault_reports (sn, occurred_at DESC, report_id DESC) WHERE sn IS NOT NULL`,
+    );
     await queryRunner.query(`CREATE INDEX fault_reports_owner ON fault_reports (owner_id) WHERE owner_id IS NOT NULL`);
     await queryRunner.query(`CREATE INDEX fault_reports_occurred ON fault_reports (occurred_at)`);
     await queryRunner.query(`

@@ -6,4 +6,11 @@ import { Pairing1764400400000 } from './1764400400000-pairing.js';
 import { Faults1764400500000 } from './1764400500000-faults.js';
 
 /** Every migration, in order. Add new ones at the end. */
-export const MIGRATIONS = [Identity1764400000000, Privacy1764400100000, Devices1764400200000, Bindings1764400300000, Pairing1764400400000, Faults1764400500000];
+export const MIGRATIONS = [
+  Identity1764400000000,
+  Privacy1764400100000,
+  Devices1764400200000,
+  Bindings1764400300000,
+  Pairing1764400400000,
+  Faults1764400500000,
+];
