@@ -1,8 +1,8 @@
 import { RetentionService } from '#libs/privacy';
-import { buildCatalog, withDatabase } from './privacy-cli.js';
+import { withPrivacy } from './privacy-cli.js';
 
 // `npm run privacy:retention`: applies every category's retention period once (provisioning also runs it hourly).
-const results = await withDatabase((dataSource) => new RetentionService(dataSource, buildCatalog()).apply());
+const results = await withPrivacy((privacy) => privacy.get(RetentionService).apply());
 const erased = results.filter((result) => result.erased > 0);
 for (const result of erased) {
   process.stdout.write(`${result.table}.${result.column}: ${result.erased} value(s) erased (${result.reason})\n`);

@@ -1,8 +1,8 @@
 import { ConsentLedger } from '#libs/privacy';
-import { withDatabase } from './privacy-cli.js';
+import { withPrivacy } from './privacy-cli.js';
 
 // `npm run privacy:verify-ledger`: checks every consent chain and the derived state; names each bad row and exits 1.
-const { events, subjects, problems } = await withDatabase((dataSource) => new ConsentLedger(dataSource).verify());
+const { events, subjects, problems } = await withPrivacy((privacy) => privacy.get(ConsentLedger).verify());
 for (const problem of problems) process.stdout.write(`TAMPERED ${problem.row}: ${problem.reason}\n`);
 if (problems.length > 0) {
   process.stdout.write(`Consent ledger check FAILED: ${problems.length} problem(s) in ${events} event(s) of ${subjects} person(s).\n`);

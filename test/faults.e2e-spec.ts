@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
-import { DataSource } from 'typeorm';
-import { loadPrivacyConfig, PrivacyCatalog, RetentionService } from '#libs/privacy';
+import { RetentionService } from '#libs/privacy';
+import { openPrivacyContext } from '../apps/provisioning/src/privacy-entities.js';
 import { addMember, ownerWithDevice } from './factories/bindings.js';
 import { setConsent, setRestriction } from './factories/consents.js';
 import { eventually, registerDevices, type RegisteredDevice } from './factories/devices.js';
@@ -330,9 +330,9 @@ describe('fault reports over MQTT, kept by consent', () => {
     const report = newFaultReport({ occurredAt: '2026-03-04T05:06:07.890Z' });
     await appliance.send(report);
     expect((await appliance.ackFor(report.reportId)).stored).toBe('full');
-    const dataSource = await new DataSource({ type: 'postgres', url: backend.databaseUrl }).initialize();
+    const privacy = await openPrivacyContext(backend.databaseUrl);
     try {
-      const retention = new RetentionService(dataSource, new PrivacyCatalog(loadPrivacyConfig()));
+      const retention = privacy.get(RetentionService);
       const daysAhead = (days: number) => new Date(Date.now() + days * 24 * 3600_000);
       await retention.apply(daysAhead(364));
       const [kept] = await storedReports(backend, 'report_id = $1', [report.reportId]);
@@ -353,7 +353,7 @@ describe('fault reports over MQTT, kept by consent', () => {
       expect(row.occurred_at.toISOString()).toBe('2026-03-04T00:00:00.000Z');
       expect(row.received_at.toISOString()).toMatch(/T00:00:00\.000Z$/);
     } finally {
-      await dataSource.destroy();
+      await privacy.close();
     }
   });
 });

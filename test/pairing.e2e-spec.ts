@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
-import { DataSource } from 'typeorm';
-import { loadPrivacyConfig, PrivacyCatalog, RetentionService } from '#libs/privacy';
+import { RetentionService } from '#libs/privacy';
+import { openPrivacyContext } from '../apps/provisioning/src/privacy-entities.js';
 import { topics } from '#libs/mqtt-contract';
 import { startTestBackend, type TestBackend } from './support/backend.js';
 import { call } from './support/http.js';
@@ -327,10 +327,9 @@ describe('pairing an appliance', () => {
       const abandoned = await startedPairing(backend, user, { qr: unconfirmed.qr, network: newNetwork() });
       await confirmOnDevice(appliance.client, appliance.sn, confirmed.token);
 
-      const dataSource = new DataSource({ type: 'postgres', url: backend.databaseUrl });
-      await dataSource.initialize();
+      const privacy = await openPrivacyContext(backend.databaseUrl);
       try {
-        const retention = new RetentionService(dataSource, new PrivacyCatalog(loadPrivacyConfig()));
+        const retention = privacy.get(RetentionService);
         const hours = (n: number) => new Date(Date.now() + n * 3600_000);
         await retention.apply(hours(23));
         expect((await networkOf(confirmed.pairingId)).wifi_name).toBe('home-5G');
@@ -344,7 +343,7 @@ describe('pairing an appliance', () => {
         // The pairing itself and the binding stay.
         expect(await pairingStatus(backend, user, confirmed.pairingId)).toBe('bound');
       } finally {
-        await dataSource.destroy();
+        await privacy.close();
       }
     });
   });

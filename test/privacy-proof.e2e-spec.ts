@@ -16,8 +16,10 @@ import {
   formatQrPayload,
   generateClaimCode,
   normaliseMac,
-  PairingService,
+  ConfirmPairing,
+  StartPairing,
   type NetworkInfo,
+  type StartPairingInput,
   type PairingStatus,
 } from '#libs/devices';
 import { FaultIngestion, FaultsModule, FAULT_SEVERITY_VALUES, type FaultDiagnosticsValue } from '#libs/faults';
@@ -26,6 +28,7 @@ import { DomainError } from '#libs/platform';
 import {
   ConsentService,
   DataSubject,
+  EraseAccount,
   LawfulBasis,
   PersonalData,
   PersonalDataBypassError,
@@ -159,7 +162,9 @@ interface World {
   otp: OtpLoginService;
   retention: RetentionService;
   registry: DeviceRegistry;
-  pairings: PairingService;
+  startPairing: StartPairing;
+  confirmPairing: ConfirmPairing;
+  eraseAccount: EraseAccount;
   ownership: DeviceOwnership;
   ingestion: FaultIngestion;
   codes: Map<string, string>;
@@ -330,7 +335,7 @@ const eraseAccount: fc.Arbitrary<Step> = fc.nat().map((who) =>
   step('eraseAccount', { who }, async (world) => {
     const subject = pick(world, who);
     if (!subject || !world.model.get(subject)!.exists) return;
-    await world.consents.eraseAccount(subject);
+    await world.eraseAccount.execute(subject);
     world.model.set(subject, { exists: false, granted: new Set(), restricted: false });
     // The person's devices are released (no history is written for a person who is gone), their pairings and history deleted.
     for (const [sn, binding] of world.owners) if (binding.userId === subject) world.owners.delete(sn);
@@ -495,23 +500,24 @@ const pairDevice: fc.Arbitrary<Step> = fc
         person.granted.add(purpose);
       }
       const facts = world.devices.get(sn)!;
-      const input = by === 'sn' ? { sn, network } : { qr: by === 'qr' ? facts.qr : formatQrPayload(sn, generateClaimCode()), network };
+      const input: StartPairingInput =
+        by === 'sn' ? { sn, network } : { qr: by === 'qr' ? facts.qr : formatQrPayload(sn, generateClaimCode()), network };
       const now = tick(world);
       if (by !== 'sn' && (world.claimFailures.get(subject) ?? 0) >= world.config.pairing.claimFailuresPerHour) {
-        await expect(world.pairings.start(subject, input, now)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+        await expect(world.startPairing.execute(subject, input, now)).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
         return count('pairing locked out');
       }
       if (by === 'wrongClaim') {
-        await expect(world.pairings.start(subject, input, now)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+        await expect(world.startPairing.execute(subject, input, now)).rejects.toMatchObject({ code: 'FORBIDDEN' });
         world.claimFailures.set(subject, (world.claimFailures.get(subject) ?? 0) + 1);
         return count('pairing wrong claim code');
       }
       const binding = world.owners.get(sn);
       if (binding && binding.userId !== subject) {
-        await expect(world.pairings.start(subject, input, now)).rejects.toMatchObject({ code: 'DEVICE_ALREADY_BOUND' });
+        await expect(world.startPairing.execute(subject, input, now)).rejects.toMatchObject({ code: 'DEVICE_ALREADY_BOUND' });
         return count('pairing of a device bound to another');
       }
-      const answer = await world.pairings.start(subject, input, now);
+      const answer = await world.startPairing.execute(subject, input, now);
       if (binding) {
         const last = [...world.pairingModels.values()]
           .filter(
@@ -576,7 +582,7 @@ const pairDevice: fc.Arbitrary<Step> = fc
 /** The appliance presents a token (the use-case provisioning's MQTT handler calls); the answer and the binding must be the model's. */
 async function confirmOnDevice(world: World, sn: string, token: string, now: Date): Promise<void> {
   const expected = confirmInModel(world, sn, token, now.getTime());
-  expect(await world.pairings.confirm(sn, token, now)).toEqual(expected);
+  expect(await world.confirmPairing.execute(sn, token, now)).toEqual(expected);
   const bindings = (await world.dataSource.query('SELECT owner_id FROM device_bindings WHERE sn = $1', [sn])) as Array<{
     owner_id: string;
   }>;
@@ -1009,7 +1015,9 @@ describe('proof: no personal value outlives its purposes', () => {
       otp: app.get(OtpLoginService),
       retention: app.get(RetentionService),
       registry: app.get(DeviceRegistry),
-      pairings: app.get(PairingService),
+      startPairing: app.get(StartPairing),
+      confirmPairing: app.get(ConfirmPairing),
+      eraseAccount: app.get(EraseAccount),
       ownership: app.get(DeviceOwnership),
       ingestion: app.get(FaultIngestion),
       codes,

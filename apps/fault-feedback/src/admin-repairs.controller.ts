@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
+  AssignRepair,
   AssignRepairDto,
   FaultReportsService,
   FaultStatsQuery,
@@ -10,6 +11,7 @@ import {
   type RepairView,
 } from '#libs/faults';
 import { CurrentUser, JwtAuthGuard, Roles, RolesGuard, type AuthUser } from '#libs/identity';
+import { UuidParam } from '#libs/platform';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -20,6 +22,7 @@ export class AdminRepairsController {
   constructor(
     private readonly repairs: RepairsService,
     private readonly faults: FaultReportsService,
+    private readonly assignRepair: AssignRepair,
   ) {}
 
   @Get('repairs')
@@ -34,8 +37,8 @@ export class AdminRepairsController {
   @Post('repairs/:id/assign')
   @HttpCode(200)
   @ApiOperation({ summary: "Assign (or reassign) a repair: it becomes that technician's visit, with the same id" })
-  assign(@CurrentUser() admin: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() body: AssignRepairDto): Promise<RepairView> {
-    return this.repairs.assign(admin.id, id, body.technicianId);
+  assign(@CurrentUser() admin: AuthUser, @Param('id', UuidParam) id: string, @Body() body: AssignRepairDto): Promise<RepairView> {
+    return this.assignRepair.execute(admin.id, id, body.technicianId);
   }
 
   @Get('faults/stats')

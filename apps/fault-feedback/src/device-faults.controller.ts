@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DeviceFaultsQuery, FaultReportsService, type FaultReportView } from '#libs/faults';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
+import { SnParam } from '#libs/platform';
 
 @ApiTags('repairs')
 @ApiBearerAuth()
@@ -19,7 +20,7 @@ export class DeviceFaultsController {
   })
   async list(
     @CurrentUser() user: AuthUser,
-    @Param('sn') sn: string,
+    @Param('sn', SnParam) sn: string,
     @Query() query: DeviceFaultsQuery,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,

@@ -1,8 +1,8 @@
 import { Controller, Logger } from '@nestjs/common';
-import { Ctx, EventPattern, type MqttContext } from '@nestjs/microservices';
+import { Ctx, EventPattern } from '@nestjs/microservices';
 import { FaultIngestion } from '#libs/faults';
-import { parseDeviceTopic, topicPatterns, topics, type FaultAckPayload } from '#libs/mqtt-contract';
-import { MqttLink } from '#libs/platform';
+import { topicPatterns, topics, type FaultAckPayload } from '#libs/mqtt-contract';
+import { MqttLink, readDeviceMessage } from '#libs/platform';
 
 /**
  * devices/+/faults: one report per message, QoS 1. The handler resolves only
@@ -21,12 +21,10 @@ export class FaultReportsHandler {
 
   @EventPattern(topicPatterns.faults)
   async receive(@Ctx() context: unknown): Promise<void> {
-    // Nest 12 types handler arguments after the payload as unknown; the raw bytes are read here, never Nest's parse.
-    const mqttContext = context as MqttContext;
-    const device = parseDeviceTopic(mqttContext.getTopic());
-    if (!device || device.kind !== 'faults') return;
-    const payload = (mqttContext.getPacket() as { payload?: Buffer | string }).payload ?? Buffer.alloc(0);
-    const answer = await this.ingestion.receive(device.sn, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
+    // The raw bytes of the message, never Nest's parse of them.
+    const device = readDeviceMessage(context, 'faults');
+    if (!device) return;
+    const answer = await this.ingestion.receive(device.sn, device.payload);
     const ack: FaultAckPayload =
       answer.stored === 'rejected'
         ? { reportId: answer.reportId, stored: 'rejected', reason: answer.reason }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { OpenRepairDto, RepairsService, type OwnRepairView, type RepairView } from '#libs/faults';
+import { OpenRepair, OpenRepairDto, RepairsService, type OwnRepairView, type RepairView } from '#libs/faults';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
 
 @ApiTags('repairs')
@@ -8,13 +8,16 @@ import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
 @UseGuards(JwtAuthGuard)
 @Controller('v1/repairs')
 export class RepairsController {
-  constructor(private readonly repairs: RepairsService) {}
+  constructor(
+    private readonly repairs: RepairsService,
+    private readonly openRepair: OpenRepair,
+  ) {}
 
   @Post()
   @HttpCode(201)
   @ApiOperation({ summary: 'The owner asks for a repair of their device' })
   open(@CurrentUser() user: AuthUser, @Body() body: OpenRepairDto): Promise<RepairView> {
-    return this.repairs.open(user.id, body.sn, body.description);
+    return this.openRepair.execute(user.id, body.sn, body.description);
   }
 
   @Get()

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CompleteVisitDto, RepairsService, type RepairView, type VisitView } from '#libs/faults';
+import { CompleteVisit, CompleteVisitDto, ReadVisit, RepairsService, type RepairView, type VisitView } from '#libs/faults';
 import { CurrentUser, JwtAuthGuard, Roles, RolesGuard, type AuthUser } from '#libs/identity';
+import { UuidParam } from '#libs/platform';
 
 @ApiTags('technicians')
 @ApiBearerAuth()
@@ -9,7 +10,11 @@ import { CurrentUser, JwtAuthGuard, Roles, RolesGuard, type AuthUser } from '#li
 @Roles('technician')
 @Controller('v1/tech/visits')
 export class TechVisitsController {
-  constructor(private readonly repairs: RepairsService) {}
+  constructor(
+    private readonly repairs: RepairsService,
+    private readonly readVisit: ReadVisit,
+    private readonly completeVisit: CompleteVisit,
+  ) {}
 
   @Get()
   @ApiOperation({ summary: 'Own open visits' })
@@ -21,18 +26,14 @@ export class TechVisitsController {
   @ApiOperation({
     summary: "One visit: device, fault reports as stored, the owner's contact only under repair_contact; written to the owner's access log",
   })
-  read(@CurrentUser() technician: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<VisitView> {
-    return this.repairs.readVisit(technician.id, id);
+  read(@CurrentUser() technician: AuthUser, @Param('id', UuidParam) id: string): Promise<VisitView> {
+    return this.readVisit.execute(technician.id, id);
   }
 
   @Post(':id/complete')
   @HttpCode(200)
   @ApiOperation({ summary: "Complete the visit; the technician's access to it ends" })
-  complete(
-    @CurrentUser() technician: AuthUser,
-    @Param('id', new ParseUUIDPipe()) id: string,
-    @Body() body: CompleteVisitDto,
-  ): Promise<RepairView> {
-    return this.repairs.complete(technician.id, id, body.notes);
+  complete(@CurrentUser() technician: AuthUser, @Param('id', UuidParam) id: string, @Body() body: CompleteVisitDto): Promise<RepairView> {
+    return this.completeVisit.execute(technician.id, id, body.notes);
   }
 }

@@ -3,8 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nes
 import type { Request } from 'express';
 import { DeviceRegistry, parseDevicesCsv, validateDeviceRows } from '#libs/devices';
 import { JwtAuthGuard, Roles, RolesGuard } from '#libs/identity';
-import { isValidSn } from '#libs/mqtt-contract';
-import { DomainError } from '#libs/platform';
+import { DomainError, SnParam } from '#libs/platform';
 
 /** One line of the answer: a new device with its secret (shown this once), or an SN left as it was. */
 export type RegisteredDeviceView =
@@ -41,21 +40,16 @@ export class AdminDevicesController {
   @Post(':sn/rotate-secret')
   @HttpCode(200)
   @ApiOperation({ summary: 'Issue a new device secret (shown once); the old one stops working and open connections close' })
-  async rotate(@Param('sn') sn: string): Promise<{ sn: string; deviceSecret: string }> {
-    return this.registry.rotateSecret(checkedSn(sn));
+  async rotate(@Param('sn', SnParam) sn: string): Promise<{ sn: string; deviceSecret: string }> {
+    return this.registry.rotateSecret(sn);
   }
 
   @Post(':sn/revoke')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke the device secret; an open connection is dropped. Rotating later re-activates it' })
-  async revoke(@Param('sn') sn: string): Promise<{ sn: string; revokedAt: string }> {
-    return this.registry.revoke(checkedSn(sn));
+  async revoke(@Param('sn', SnParam) sn: string): Promise<{ sn: string; revokedAt: string }> {
+    return this.registry.revoke(sn);
   }
-}
-
-function checkedSn(sn: string): string {
-  if (!isValidSn(sn)) throw new DomainError('VALIDATION_FAILED', 'sn must be 4-64 characters of A-Z, a-z, 0-9, "-" or "_"');
-  return sn;
 }
 
 async function readText(request: Request): Promise<string> {

@@ -1,23 +1,16 @@
 import { Controller, Logger } from '@nestjs/common';
-import { Ctx, EventPattern, type MqttContext } from '@nestjs/microservices';
-import { DeviceOwnership, PairingService } from '#libs/devices';
-import {
-  decodePayload,
-  PairingConfirmPayload,
-  parseDeviceTopic,
-  ResetPayload,
-  topicPatterns,
-  topics,
-  type PairingResultPayload,
-} from '#libs/mqtt-contract';
-import { MqttLink } from '#libs/platform';
+import { Ctx, EventPattern } from '@nestjs/microservices';
+import { ConfirmPairing, DeviceOwnership } from '#libs/devices';
+import { decodePayload, PairingConfirmPayload, ResetPayload, topicPatterns, topics, type PairingResultPayload } from '#libs/mqtt-contract';
+import { MqttLink, readDeviceMessage } from '#libs/platform';
 
 /**
- * Provisioning's MQTT edge: pairing confirmations and factory resets from
- * appliances (QoS 1, persistent session; the PUBACK waits for the returned
- * promise, so a message whose commit failed is delivered again). Messages of
- * one appliance are handled one after another, in arrival order, so a late
- * reset and a new confirmation cannot overtake each other.
+ * Provisioning's device-message edge: pairing confirmations and factory
+ * resets from appliances (QoS 1, persistent session; the acknowledgement
+ * waits for the returned promise, so a message whose commit failed is
+ * delivered again). Messages of one appliance are handled one after another,
+ * in arrival order, so a late reset and a new confirmation cannot overtake
+ * each other.
  */
 @Controller()
 export class DeviceEventsHandler {
@@ -25,19 +18,19 @@ export class DeviceEventsHandler {
   private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
-    private readonly pairings: PairingService,
+    private readonly confirm: ConfirmPairing,
     private readonly ownership: DeviceOwnership,
     private readonly mqtt: MqttLink,
   ) {}
 
   @EventPattern(topicPatterns.pairingConfirm)
   async confirmPairing(@Ctx() context: unknown): Promise<void> {
-    const message = this.read(context as MqttContext, 'pairingConfirm');
+    const message = readDeviceMessage(context, 'pairingConfirm');
     if (!message) return;
     await this.inOrder(message.sn, async () => {
       const decoded = decodePayload(PairingConfirmPayload, message.payload);
       // A malformed confirmation is a wrong token: it must not let an attacker probe for free.
-      const outcome = await this.pairings.confirm(message.sn, decoded.ok ? decoded.value.token : '');
+      const outcome = await this.confirm.execute(message.sn, decoded.ok ? decoded.value.token : '');
       const result: PairingResultPayload = { pairingId: outcome.pairingId ?? 'none', status: outcome.status };
       await this.mqtt.publish(topics.pairingResult(message.sn), result, 1);
     });
@@ -45,7 +38,7 @@ export class DeviceEventsHandler {
 
   @EventPattern(topicPatterns.reset)
   async factoryReset(@Ctx() context: unknown): Promise<void> {
-    const message = this.read(context as MqttContext, 'reset');
+    const message = readDeviceMessage(context, 'reset');
     if (!message) return;
     const decoded = decodePayload(ResetPayload, message.payload);
     if (!decoded.ok) {
@@ -53,13 +46,6 @@ export class DeviceEventsHandler {
       return;
     }
     await this.inOrder(message.sn, () => this.ownership.releaseAfterFactoryReset(message.sn));
-  }
-
-  private read(context: MqttContext, kind: 'pairingConfirm' | 'reset'): { sn: string; payload: Buffer } | undefined {
-    const parsed = parseDeviceTopic(context.getTopic());
-    if (!parsed || parsed.kind !== kind) return undefined;
-    const packet = context.getPacket() as { payload?: Buffer | string };
-    return { sn: parsed.sn, payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload ?? '') };
   }
 
   private inOrder<T>(sn: string, work: () => Promise<T>): Promise<T> {

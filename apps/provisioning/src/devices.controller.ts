@@ -2,10 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AddMemberDto, DeviceOwnership, type DeviceView, type HistoryEntry, type MemberView } from '#libs/devices';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
-import { isValidSn } from '#libs/mqtt-contract';
-import { DomainError } from '#libs/platform';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { SnParam, UuidParam } from '#libs/platform';
 
 /** The caller's devices: owned and shared, unbinding, members, and the history of devices that came and left. */
 @ApiTags('devices')
@@ -32,33 +29,31 @@ export class DevicesController {
   @Delete(':sn')
   @HttpCode(204)
   @ApiOperation({ summary: 'Unbind (owner only); the device keeps its credentials, members lose access' })
-  async unbind(@CurrentUser() user: AuthUser, @Param('sn') sn: string): Promise<void> {
-    await this.ownership.unbind(user.id, checkedSn(sn));
+  async unbind(@CurrentUser() user: AuthUser, @Param('sn', SnParam) sn: string): Promise<void> {
+    await this.ownership.unbind(user.id, sn);
   }
 
   @Get(':sn/members')
   @ApiOperation({ summary: 'Who the device is shared with (owner only)' })
-  members(@CurrentUser() user: AuthUser, @Param('sn') sn: string): Promise<MemberView[]> {
-    return this.ownership.members(user.id, checkedSn(sn));
+  members(@CurrentUser() user: AuthUser, @Param('sn', SnParam) sn: string): Promise<MemberView[]> {
+    return this.ownership.members(user.id, sn);
   }
 
   @Post(':sn/members')
   @HttpCode(201)
   @ApiOperation({ summary: 'Share with the account of this phone (owner only); members see status and faults, cannot unbind or share' })
-  addMember(@CurrentUser() user: AuthUser, @Param('sn') sn: string, @Body() body: AddMemberDto): Promise<MemberView> {
-    return this.ownership.addMember(user.id, checkedSn(sn), body.phone);
+  addMember(@CurrentUser() user: AuthUser, @Param('sn', SnParam) sn: string, @Body() body: AddMemberDto): Promise<MemberView> {
+    return this.ownership.addMember(user.id, sn, body.phone);
   }
 
   @Delete(':sn/members/:userId')
   @HttpCode(204)
   @ApiOperation({ summary: 'Stop sharing with a member (owner), or leave (the member themself)' })
-  async removeMember(@CurrentUser() user: AuthUser, @Param('sn') sn: string, @Param('userId') userId: string): Promise<void> {
-    if (!UUID.test(userId)) throw new DomainError('VALIDATION_FAILED', 'userId must be a UUID');
-    await this.ownership.removeMember(user.id, checkedSn(sn), userId);
+  async removeMember(
+    @CurrentUser() user: AuthUser,
+    @Param('sn', SnParam) sn: string,
+    @Param('userId', UuidParam) userId: string,
+  ): Promise<void> {
+    await this.ownership.removeMember(user.id, sn, userId);
   }
-}
-
-function checkedSn(sn: string): string {
-  if (!isValidSn(sn)) throw new DomainError('VALIDATION_FAILED', 'sn must be 4-64 characters of A-Z, a-z, 0-9, "-" or "_"');
-  return sn;
 }

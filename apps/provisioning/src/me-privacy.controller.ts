@@ -4,6 +4,7 @@ import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
 import {
   AccessLogService,
   ConsentService,
+  EraseAccount,
   ExportService,
   SetConsentDto,
   SetRestrictionDto,
@@ -21,6 +22,7 @@ export class MePrivacyController {
     private readonly consents: ConsentService,
     private readonly exports: ExportService,
     private readonly accessLog: AccessLogService,
+    private readonly eraseAccount: EraseAccount,
   ) {}
 
   @Get('consents')
@@ -58,6 +60,6 @@ export class MePrivacyController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Erase my account: personal data deleted or de-identified everywhere, logins ended' })
   async erase(@CurrentUser() user: AuthUser): Promise<void> {
-    await this.consents.eraseAccount(user.id);
+    await this.eraseAccount.execute(user.id);
   }
 }

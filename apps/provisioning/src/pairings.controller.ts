@@ -1,11 +1,9 @@
 import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { PairingService, StartPairingDto, type PairingStatus } from '#libs/devices';
+import { ReadPairingStatus, StartPairing, StartPairingDto, type PairingStatus, type StartPairingInput } from '#libs/devices';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
-import { DomainError } from '#libs/platform';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UuidParam } from '#libs/platform';
 
 export type PairingAnswer =
   | { pairingId: string; sn: string; token: string; expiresAt: string }
@@ -16,7 +14,10 @@ export type PairingAnswer =
 @UseGuards(JwtAuthGuard)
 @Controller('v1/pairings')
 export class PairingsController {
-  constructor(private readonly pairings: PairingService) {}
+  constructor(
+    private readonly startPairing: StartPairing,
+    private readonly readStatus: ReadPairingStatus,
+  ) {}
 
   @Post()
   @ApiOperation({
@@ -31,7 +32,8 @@ export class PairingsController {
     @Body() body: StartPairingDto,
     @Res({ passthrough: true }) response: Response,
   ): Promise<PairingAnswer> {
-    const result = await this.pairings.start(user.id, body);
+    // The DTO admits exactly one of qr and sn.
+    const result = await this.startPairing.execute(user.id, body as StartPairingInput);
     if (result.kind === 'already_yours') {
       response.status(200);
       return { pairingId: result.pairingId, sn: result.sn, status: result.status, boundAt: result.boundAt };
@@ -42,8 +44,7 @@ export class PairingsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Status of my pairing: pending, bound, expired or rejected' })
-  status(@CurrentUser() user: AuthUser, @Param('id') id: string): Promise<{ status: PairingStatus }> {
-    if (!UUID.test(id)) throw new DomainError('VALIDATION_FAILED', 'pairing id must be a UUID');
-    return this.pairings.statusOf(user.id, id);
+  status(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string): Promise<{ status: PairingStatus }> {
+    return this.readStatus.execute(user.id, id);
   }
 }

@@ -1,12 +1,42 @@
-import { DEVICES_ENTITIES } from '#libs/devices';
-import { FAULTS_ENTITIES } from '#libs/faults';
-import { IDENTITY_ENTITIES } from '#libs/identity';
+import { Module, type INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DatabaseModule } from '#libs/database';
+import { DEVICES_ENTITIES, DevicesPrivacyModule } from '#libs/devices';
+import { FAULTS_ENTITIES, FaultsPrivacyModule } from '#libs/faults';
+import { IDENTITY_ENTITIES, IdentityPrivacyModule } from '#libs/identity';
+import { PrivacyModule } from '#libs/privacy';
 
 /**
  * Every entity provisioning maps. Importing an entity is what puts its
- * @PersonalData tags in this process's registry, and provisioning serves the
+ * @PersonalData tags in this process's catalog, and provisioning serves the
  * rights (withdrawal, export, DELETE /v1/me), so a context whose tables hold
  * personal data adds its entity list HERE, even when another app writes them.
  * The privacy CLIs (datamap, retention) read the same list.
  */
 export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES, ...FAULTS_ENTITIES];
+
+/**
+ * The module of each context that adds to the rights (its @ErasureHook and
+ * @ExportSection providers). Provisioning imports them all, so a context
+ * whose data needs more than NULL on erasure, or has an export section, adds
+ * its module HERE too, next to its entities.
+ */
+export const PRIVACY_PARTICIPANTS = [IdentityPrivacyModule, DevicesPrivacyModule, FaultsPrivacyModule];
+
+@Module({})
+class PrivacyRightsModule {}
+
+/**
+ * The privacy services with every context's part in them, on a database and
+ * without the HTTP and MQTT sides: what the privacy CLIs run (retention,
+ * ledger check). Close it when done.
+ */
+export function openPrivacyContext(databaseUrl: string): Promise<INestApplicationContext> {
+  return NestFactory.createApplicationContext(
+    {
+      module: PrivacyRightsModule,
+      imports: [DatabaseModule.forRoot(databaseUrl, PROVISIONING_ENTITIES), PrivacyModule, ...PRIVACY_PARTICIPANTS],
+    },
+    { logger: false, abortOnError: false },
+  );
+}

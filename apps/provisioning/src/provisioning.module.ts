@@ -14,7 +14,7 @@ import { DevicesController } from './devices.controller.js';
 import { MeController } from './me.controller.js';
 import { MePrivacyController } from './me-privacy.controller.js';
 import { PairingsController } from './pairings.controller.js';
-import { PROVISIONING_ENTITIES } from './privacy-entities.js';
+import { PRIVACY_PARTICIPANTS, PROVISIONING_ENTITIES } from './privacy-entities.js';
 import { PrivacyController } from './privacy.controller.js';
 
 @Module({})
@@ -28,6 +28,7 @@ export class ProvisioningModule {
         IdentityModule,
         DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: new MqttCredentialChangeNotifier(mqtt) }),
         PrivacyModule,
+        ...PRIVACY_PARTICIPANTS,
         ScheduleModule.forRoot(),
       ],
       controllers: [

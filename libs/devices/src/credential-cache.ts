@@ -1,5 +1,4 @@
-/** Loads the stored secret hash of many SNs in one round trip; absent or revoked devices map to null. */
-export type CredentialLoader = (sns: string[]) => Promise<Map<string, string | null>>;
+import type { CredentialLoader } from './broker-devices.repository.js';
 
 export interface CredentialCacheOptions {
   ttlMs: number;
@@ -128,15 +127,4 @@ export class CredentialCache {
       this.entries.delete(oldest);
     }
   }
-}
-
-/** The loader the broker uses: one `= ANY($1)` query per batch. */
-export function sqlCredentialLoader(query: (sql: string, params: unknown[]) => Promise<unknown>): CredentialLoader {
-  return async (sns) => {
-    const rows = (await query(`SELECT sn, secret_hash FROM devices WHERE sn = ANY($1::varchar[])`, [sns])) as Array<{
-      sn: string;
-      secret_hash: string | null;
-    }>;
-    return new Map(rows.map((row) => [row.sn, row.secret_hash]));
-  };
 }

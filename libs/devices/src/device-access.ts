@@ -1,33 +1,41 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { BindingRepository, type DeviceRole } from './binding.repository.js';
+import { DeviceRepository, type DeviceFacts } from './device.repository.js';
 
-export type DeviceRole = 'owner' | 'member';
+export type { DeviceRole } from './binding.repository.js';
+export type { DeviceFacts } from './device.repository.js';
 
 /**
- * Who may see a device: the one question other contexts (faults, repairs)
- * ask of ownership, answered from device_bindings and device_members.
+ * Devices' door for other contexts (faults, repairs): what they may ask of
+ * the registry and of ownership, instead of reading devices,
+ * device_bindings or device_members. Each method takes the caller's
+ * transaction when it has one.
  */
 @Injectable()
 export class DeviceAccess {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly bindings: BindingRepository,
+    private readonly devices: DeviceRepository,
+  ) {}
 
   /** The owner's user id, or null when the device is not bound. */
-  async ownerOf(sn: string, manager: EntityManager = this.dataSource.manager): Promise<string | null> {
-    const rows = (await manager.query('SELECT owner_id AS "ownerId" FROM device_bindings WHERE sn = $1', [sn])) as Array<{
-      ownerId: string;
-    }>;
-    return rows[0]?.ownerId ?? null;
+  ownerOf(sn: string, manager?: EntityManager): Promise<string | null> {
+    return this.bindings.ownerOf(sn, manager);
   }
 
   /** 'owner', 'member', or null when the user has no access to the device. */
-  async roleOf(userId: string, sn: string, manager: EntityManager = this.dataSource.manager): Promise<DeviceRole | null> {
-    const rows = (await manager.query(
-      `SELECT CASE WHEN b.owner_id = $1 THEN 'owner' ELSE 'member' END AS role
-         FROM device_bindings b
-        WHERE b.sn = $2 AND (b.owner_id = $1 OR EXISTS (SELECT 1 FROM device_members m WHERE m.sn = b.sn AND m.user_id = $1))`,
-      [userId, sn],
-    )) as Array<{ role: DeviceRole }>;
-    return rows[0]?.role ?? null;
+  roleOf(userId: string, sn: string, manager?: EntityManager): Promise<DeviceRole | null> {
+    return this.bindings.roleOf(userId, sn, manager);
+  }
+
+  /** The device's model, or null when no device has this SN. */
+  async modelOf(sn: string, manager?: EntityManager): Promise<string | null> {
+    return (await this.devices.modelOf(sn, manager)) ?? null;
+  }
+
+  /** Registry facts (model, MAC, firmware) and current owner of many devices at once; unknown SNs are absent. */
+  factsOf(sns: readonly string[], manager?: EntityManager): Promise<Map<string, DeviceFacts>> {
+    return this.devices.factsOf(sns, manager);
   }
 }

@@ -4,6 +4,7 @@ import { DomainError } from '#libs/platform';
 import { CredentialChangeNotifier } from './credential-change.notifier.js';
 import { CredentialHasher, generateClaimCode, generateDeviceSecret } from './credentials.js';
 import type { DeviceRow } from './device-rows.js';
+import { DeviceRepository } from './device.repository.js';
 import { formatQrPayload } from './qr.js';
 
 export interface IssuedDevice {
@@ -30,23 +31,26 @@ export interface RegisterOptions {
   onChunk?(done: number, total: number, issued: IssuedDevice[]): void | Promise<void>;
 }
 
-const COLUMNS_PER_ROW = 6;
-
 /** The device registry's use-cases: register a factory batch, rotate a secret, revoke. */
 @Injectable()
 export class DeviceRegistry {
+  private readonly devices: DeviceRepository;
+
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly hasher: CredentialHasher,
     private readonly notifier: CredentialChangeNotifier,
-  ) {}
+  ) {
+    // Built here rather than injected: the import CLI and the benches construct the registry by hand.
+    this.devices = new DeviceRepository(dataSource);
+  }
 
   /**
    * Inserts in chunks with ON CONFLICT DO NOTHING: an SN already registered is
    * reported, never overwritten, and a re-run of the same file is harmless.
    */
   async register(rows: DeviceRow[], options: RegisterOptions = {}): Promise<RegistrationResult> {
-    const chunkSize = Math.min(options.chunkSize ?? 1000, Math.floor(65535 / COLUMNS_PER_ROW));
+    const chunkSize = Math.min(options.chunkSize ?? 1000, DeviceRepository.maxRowsPerInsert);
     const seen = new Set<string>();
     const duplicatesInBatch: string[] = [];
     const unique = rows.filter((row) => {
@@ -66,20 +70,9 @@ export class DeviceRegistry {
         const claimCode = generateClaimCode();
         return { row, deviceSecret, claimCode, secretHash: this.hasher.hash(deviceSecret), claimCodeHash: this.hasher.hash(claimCode) };
       });
-      const params: unknown[] = [];
-      const tuples = prepared.map(({ row, secretHash, claimCodeHash }, index) => {
-        params.push(row.sn, row.mac, row.model, row.firmware, secretHash, claimCodeHash);
-        const base = index * COLUMNS_PER_ROW;
-        return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5}, $${base + 6})`;
-      });
-      const inserted = (await this.dataSource.query(
-        `INSERT INTO devices (sn, mac, model, firmware, secret_hash, claim_code_hash)
-         VALUES ${tuples.join(', ')}
-         ON CONFLICT (sn) DO NOTHING
-         RETURNING sn`,
-        params,
-      )) as Array<{ sn: string }>;
-      const insertedSns = new Set(inserted.map((record) => record.sn));
+      const insertedSns = await this.devices.insertNew(
+        prepared.map(({ row, secretHash, claimCodeHash }) => ({ ...row, secretHash, claimCodeHash })),
+      );
       const chunkIssued: IssuedDevice[] = [];
       for (const { row, deviceSecret, claimCode } of prepared) {
         if (insertedSns.has(row.sn)) {
@@ -97,24 +90,18 @@ export class DeviceRegistry {
   /** Issues a new secret (shown once); the old one stops working on every broker node. Re-activates a revoked device. */
   async rotateSecret(sn: string): Promise<{ sn: string; deviceSecret: string }> {
     const deviceSecret = generateDeviceSecret();
-    const updated = (await this.dataSource.query(
-      `UPDATE devices SET secret_hash = $2, secret_rotated_at = now(), revoked_at = NULL, updated_at = now() WHERE sn = $1 RETURNING sn`,
-      [sn, this.hasher.hash(deviceSecret)],
-    )) as [Array<{ sn: string }>, number];
-    if (updated[0].length === 0) throw new DomainError('NOT_FOUND', 'No device with this SN');
+    if (!(await this.devices.replaceSecret(sn, this.hasher.hash(deviceSecret))))
+      throw new DomainError('NOT_FOUND', 'No device with this SN');
     await this.tellBrokers(sn, 'rotated');
     return { sn, deviceSecret };
   }
 
   /** The device can no longer connect; an open connection is dropped. Rotating the secret later re-activates it. */
   async revoke(sn: string): Promise<{ sn: string; revokedAt: string }> {
-    const updated = (await this.dataSource.query(
-      `UPDATE devices SET secret_hash = NULL, revoked_at = COALESCE(revoked_at, now()), updated_at = now() WHERE sn = $1 RETURNING revoked_at`,
-      [sn],
-    )) as [Array<{ revoked_at: Date }>, number];
-    if (updated[0].length === 0) throw new DomainError('NOT_FOUND', 'No device with this SN');
+    const revokedAt = await this.devices.revoke(sn);
+    if (!revokedAt) throw new DomainError('NOT_FOUND', 'No device with this SN');
     await this.tellBrokers(sn, 'revoked');
-    return { sn, revokedAt: new Date(updated[0][0].revoked_at).toISOString() };
+    return { sn, revokedAt: revokedAt.toISOString() };
   }
 
   private async tellBrokers(sn: string, change: 'rotated' | 'revoked'): Promise<void> {

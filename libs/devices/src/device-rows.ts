@@ -1,16 +1,14 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, Length, Matches, validateSync } from 'class-validator';
-import { DomainError } from '#libs/platform';
-import { SN_PATTERN } from '#libs/mqtt-contract';
+import { DomainError, IsMac, IsSn } from '#libs/platform';
 
-const MAC = /^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/;
 const PRINTABLE = /^[\x20-\x7E]+$/;
 
 /** One device of a factory batch, as JSON or as a CSV row with header `sn,mac,model,firmware`. */
 export class RegisterDeviceDto {
-  @Matches(SN_PATTERN, { message: 'sn must be 4-64 characters of A-Z, a-z, 0-9, "-" or "_"' }) sn!: string;
-  @Matches(MAC, { message: 'mac must be six hex pairs, e.g. AA:BB:CC:DD:EE:FF' }) mac!: string;
+  @IsSn() sn!: string;
+  @IsMac() mac!: string;
   @IsString() @Length(1, 64) @Matches(PRINTABLE, { message: 'model must be printable ASCII' }) model!: string;
   @IsOptional() @IsString() @Length(1, 32) @Matches(PRINTABLE, { message: 'firmware must be printable ASCII' }) firmware?: string;
 }

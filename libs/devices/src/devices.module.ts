@@ -1,13 +1,41 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
+import { IdentityDirectoryModule } from '#libs/identity';
 import { PrivacyModule } from '#libs/privacy';
+import { BindingRepository } from './binding.repository.js';
+import { ClaimCodeLockout } from './claim-code-lockout.js';
+import { ClaimFailureRepository } from './claim-failure.repository.js';
+import { ConfirmPairing } from './confirm-pairing.use-case.js';
 import { CredentialChangeNotifier } from './credential-change.notifier.js';
 import { CredentialHasher } from './credentials.js';
 import { DeviceAccess } from './device-access.js';
+import { DeviceHistoryRepository } from './device-history.repository.js';
 import { DeviceHistory } from './device-history.js';
 import { DeviceOwnership } from './device-ownership.service.js';
 import { DeviceRegistry } from './device-registry.js';
-import { PairingService } from './pairing.service.js';
+import { DeviceRelease } from './device-release.js';
+import { DeviceRepository } from './device.repository.js';
+import { DeviceHistoryExport, DevicesErasure, DevicesExport, PairingsExport } from './devices-privacy.js';
+import { PairingRepository } from './pairing.repository.js';
+import { ReadPairingStatus } from './read-pairing-status.use-case.js';
+import { StartPairing } from './start-pairing.use-case.js';
+
+const repositories = [DeviceRepository, BindingRepository, PairingRepository, ClaimFailureRepository, DeviceHistoryRepository];
+
+/** The devices context's tables and its door for other contexts (DeviceAccess); needs DatabaseModule (global) with DEVICES_ENTITIES. */
+@Module({
+  providers: [...repositories, DeviceAccess],
+  exports: [...repositories, DeviceAccess],
+})
+export class DeviceAccessModule {}
+
+/** What devices adds to the privacy rights: export sections (devices, deviceHistory, pairings) and its erasure hook. */
+@Module({
+  imports: [DeviceAccessModule, PrivacyModule],
+  providers: [DeviceHistory, DeviceRelease, DevicesErasure, DevicesExport, DeviceHistoryExport, PairingsExport],
+  exports: [DeviceHistory, DeviceRelease],
+})
+export class DevicesPrivacyModule {}
 
 /** The registry, pairing and ownership use-cases for an HTTP app; the app says how brokers hear of credential changes. */
 @Module({})
@@ -15,7 +43,7 @@ export class DevicesModule {
   static forRoot(notifier: Provider<CredentialChangeNotifier>): DynamicModule {
     return {
       module: DevicesModule,
-      imports: [PrivacyModule],
+      imports: [PrivacyModule, IdentityDirectoryModule, DeviceAccessModule, DevicesPrivacyModule],
       providers: [
         {
           provide: CredentialHasher,
@@ -24,12 +52,13 @@ export class DevicesModule {
         },
         notifier,
         DeviceRegistry,
-        DeviceAccess,
-        DeviceHistory,
-        PairingService,
+        ClaimCodeLockout,
+        StartPairing,
+        ConfirmPairing,
+        ReadPairingStatus,
         DeviceOwnership,
       ],
-      exports: [DeviceRegistry, CredentialHasher, DeviceAccess, PairingService, DeviceOwnership],
+      exports: [DeviceRegistry, CredentialHasher, DeviceAccessModule, StartPairing, ConfirmPairing, ReadPairingStatus, DeviceOwnership],
     };
   }
 }

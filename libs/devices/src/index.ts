@@ -7,11 +7,12 @@ export { formatQrPayload, parseQrPayload, type QrPayload } from './qr.js';
 export { CSV_COLUMNS, normaliseMac, parseDevicesCsv, RegisterDeviceDto, validateDeviceRows, type DeviceRow } from './device-rows.js';
 export { DeviceRegistry, type IssuedDevice, type RegisterOptions, type RegistrationResult } from './device-registry.js';
 export { CredentialChangeNotifier, MqttCredentialChangeNotifier, type MqttPublisher } from './credential-change.notifier.js';
-export { CredentialCache, sqlCredentialLoader, type CredentialCacheOptions, type CredentialLoader } from './credential-cache.js';
-export { PresenceRecorder, type SqlRunner } from './presence-recorder.js';
-export { DevicesModule } from './devices.module.js';
+export { CredentialCache, type CredentialCacheOptions } from './credential-cache.js';
+export { sqlCredentialLoader, type CredentialLoader, type SqlRunner, type SqlSource } from './broker-devices.repository.js';
+export { PresenceRecorder } from './presence-recorder.js';
+export { DeviceAccessModule, DevicesModule, DevicesPrivacyModule } from './devices.module.js';
 export { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
-export { DeviceAccess, type DeviceRole } from './device-access.js';
+export { DeviceAccess, type DeviceFacts, type DeviceRole } from './device-access.js';
 export {
   PairingEntity,
   DeviceHistoryEntity,
@@ -21,14 +22,16 @@ export {
   type HistoryEvent,
 } from './pairing.entity.js';
 export {
-  PairingService,
+  StartPairing,
   type AlreadyYours,
-  type ConfirmOutcome,
   type NetworkInfo,
   type StartedPairing,
   type StartPairingInput,
-} from './pairing.service.js';
-export { DeviceOwnership, type DeviceView, type MemberView } from './device-ownership.service.js';
+} from './start-pairing.use-case.js';
+export { ConfirmPairing, type ConfirmOutcome } from './confirm-pairing.use-case.js';
+export { ReadPairingStatus } from './read-pairing-status.use-case.js';
+export { ClaimCodeLockout } from './claim-code-lockout.js';
+export { DeviceOwnership, toDeviceView, type DeviceView, type MemberView } from './device-ownership.service.js';
 export { DeviceHistory, type HistoryEntry } from './device-history.js';
 export { AddMemberDto, NetworkInfoDto, StartPairingDto } from './pairing.dto.js';
 

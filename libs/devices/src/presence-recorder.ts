@@ -1,4 +1,4 @@
-export type SqlRunner = (sql: string, params: unknown[]) => Promise<unknown>;
+import { runnerOf, writePresence, type SqlRunner, type SqlSource } from './broker-devices.repository.js';
 
 const ROWS_PER_STATEMENT = 5000;
 
@@ -13,11 +13,15 @@ export class PresenceRecorder {
   private flushing: Promise<void> = Promise.resolve();
   writes = 0;
 
+  private readonly run: SqlRunner;
+
   constructor(
-    private readonly run: SqlRunner,
+    source: SqlSource,
     private readonly flushMs: number,
     private readonly onError: (error: unknown) => void = () => undefined,
-  ) {}
+  ) {
+    this.run = runnerOf(source);
+  }
 
   start(): void {
     this.timer ??= setInterval(() => void this.flush(), this.flushMs);
@@ -50,21 +54,8 @@ export class PresenceRecorder {
     this.pending = new Map();
     for (let start = 0; start < batch.length; start += ROWS_PER_STATEMENT) {
       const slice = batch.slice(start, start + ROWS_PER_STATEMENT);
-      const params: unknown[] = [];
-      const values = slice.map(([sn, { at, online }], index) => {
-        params.push(sn, at.toISOString(), online);
-        return `($${index * 3 + 1}::varchar, $${index * 3 + 2}::timestamptz, $${index * 3 + 3}::boolean)`;
-      });
       try {
-        // A late write from another node never rolls the state back: the newer time wins.
-        await this.run(
-          `UPDATE devices AS d
-             SET online = CASE WHEN d.last_seen_at IS NULL OR v.at >= d.last_seen_at THEN v.online ELSE d.online END,
-                 last_seen_at = GREATEST(COALESCE(d.last_seen_at, v.at), v.at)
-            FROM (VALUES ${values.join(', ')}) AS v(sn, at, online)
-           WHERE d.sn = v.sn`,
-          params,
-        );
+        await writePresence(this.run, slice);
         this.writes += 1;
       } catch (error) {
         for (const [sn, state] of slice) if (!this.pending.has(sn)) this.pending.set(sn, state);

@@ -1,19 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
-import { SN_PATTERN } from '#libs/mqtt-contract';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsSn, IsUuidFormat } from '#libs/platform';
 import { REPAIR_STATUSES, type RepairStatus } from './repair-ticket.entity.js';
 
 export class OpenRepairDto {
   @ApiProperty({ example: 'PX1-0001' })
   @IsString()
-  @Matches(SN_PATTERN, { message: 'sn must be 4-64 characters of A-Z a-z 0-9 - _' })
+  @IsSn()
   sn!: string;
   @ApiProperty({ example: 'No hot water since Monday' }) @IsString() @Length(1, 2000) description!: string;
 }
 
 export class AssignRepairDto {
-  @ApiProperty({ description: "The technician's user id (as answered by POST /v1/admin/technicians)" }) @IsUUID() technicianId!: string;
+  @ApiProperty({ description: "The technician's user id (as answered by POST /v1/admin/technicians)" })
+  @IsString()
+  @IsUuidFormat()
+  technicianId!: string;
 }
 
 export class CompleteVisitDto {

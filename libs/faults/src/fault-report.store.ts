@@ -1,9 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { DeviceAccess } from '#libs/devices';
 import type { FaultReportPayload } from '#libs/mqtt-contract';
 import { PersonalDataWriter } from '#libs/privacy';
 import { FaultReportEntity } from './fault-report.entity.js';
+import { deidentified } from './fault-report-deidentification.js';
 
 export interface IncomingReport {
   sn: string;
@@ -12,19 +14,6 @@ export interface IncomingReport {
 }
 
 export type StoreResult = { stored: 'full' | 'deidentified' | 'duplicate' } | { stored: 'rejected'; reason: string };
-
-interface DeviceFacts {
-  sn: string;
-  model: string;
-  mac: string;
-  firmware: string | null;
-  ownerId: string | null;
-}
-
-/** Midnight UTC of the instant's day: all a de-identified record keeps of its times. */
-export function dayOf(instant: Date): Date {
-  return new Date(Date.UTC(instant.getUTCFullYear(), instant.getUTCMonth(), instant.getUTCDate()));
-}
 
 /**
  * Stores a batch of validated reports in one transaction. Each report goes
@@ -39,11 +28,15 @@ export class FaultReportStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly writer: PersonalDataWriter,
+    private readonly devices: DeviceAccess,
   ) {}
 
   async storeBatch(batch: readonly IncomingReport[]): Promise<StoreResult[]> {
     return this.dataSource.transaction(async (manager) => {
-      const devices = await this.devicesOf(manager, [...new Set(batch.map((incoming) => incoming.sn))]);
+      const devices = await this.devices.factsOf(
+        batch.map((incoming) => incoming.sn),
+        manager,
+      );
       const results: Array<StoreResult | undefined> = batch.map((incoming) =>
         devices.has(incoming.sn) ? undefined : { stored: 'rejected', reason: 'unknown device' },
       );
@@ -67,10 +60,8 @@ export class FaultReportStore {
         })),
         {
           skipConflicts: true,
-          complete: ({ values }): Partial<FaultReportEntity> =>
-            values.ownerId
-              ? { ...values, stored: 'full' }
-              : { ...values, stored: 'deidentified', occurredAt: dayOf(values.occurredAt!), receivedAt: dayOf(values.receivedAt!) },
+          // The writer dropped the owner link when fault_diagnostics is not live: then the whole report is de-identified.
+          complete: ({ values }): Partial<FaultReportEntity> => (values.ownerId ? { ...values, stored: 'full' } : deidentified(values)),
         },
         manager,
       );
@@ -80,15 +71,5 @@ export class FaultReportStore {
       });
       return results as StoreResult[];
     });
-  }
-
-  private async devicesOf(manager: EntityManager, sns: string[]): Promise<Map<string, DeviceFacts>> {
-    const rows = (await manager.query(
-      `SELECT d.sn, d.model, d.mac, d.firmware, b.owner_id AS "ownerId"
-         FROM devices d LEFT JOIN device_bindings b ON b.sn = d.sn
-        WHERE d.sn = ANY($1::varchar[])`,
-      [sns],
-    )) as DeviceFacts[];
-    return new Map(rows.map((row) => [row.sn, row]));
   }
 }

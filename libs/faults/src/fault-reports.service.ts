@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
 import { DeviceAccess } from '#libs/devices';
 import { DomainError } from '#libs/platform';
 import { FAULT_PAGE_DEFAULT } from './dto.js';
-import { FaultReportEntity } from './fault-report.entity.js';
+import type { FaultReportEntity } from './fault-report.entity.js';
+import { FaultReportRepository } from './fault-report.repository.js';
 import { toFaultReportView, type FaultReportView } from './views.js';
 
 export interface FaultPage {
@@ -31,8 +30,8 @@ export interface FaultStats {
 @Injectable()
 export class FaultReportsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly access: DeviceAccess,
+    private readonly reports: FaultReportRepository,
   ) {}
 
   /**
@@ -47,15 +46,7 @@ export class FaultReportsService {
     if (!role || !ownerId) throw new DomainError('FORBIDDEN', "Only the device's owner and members see its fault reports");
     const limit = page.limit ?? FAULT_PAGE_DEFAULT;
     const cursor = page.before ? decodeCursor(page.before) : undefined;
-    const query = this.dataSource
-      .getRepository(FaultReportEntity)
-      .createQueryBuilder('report')
-      .where('report.sn = :sn AND report.ownerId = :ownerId', { sn, ownerId })
-      .orderBy('report.occurredAt', 'DESC')
-      .addOrderBy('report.reportId', 'DESC')
-      .limit(limit + 1);
-    if (cursor) query.andWhere('(report.occurredAt, report.reportId) < (:at, :id)', { at: cursor.at, id: cursor.id });
-    const rows = await query.getMany();
+    const rows = await this.reports.pageOf(sn, ownerId, limit + 1, cursor);
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     return { items: items.map(toFaultReportView), nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
@@ -63,15 +54,7 @@ export class FaultReportsService {
 
   /** Counts by model, firmware, code and day (UTC) over full and de-identified reports alike; no SN, MAC or person. */
   async stats(range: { from?: string; to?: string }): Promise<FaultStats> {
-    const rows = (await this.dataSource.query(
-      `SELECT model, firmware, code, to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS count
-         FROM fault_reports
-        WHERE ($1::date IS NULL OR occurred_at >= ($1::date)::timestamp AT TIME ZONE 'UTC')
-          AND ($2::date IS NULL OR occurred_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC')
-        GROUP BY 1, 2, 3, 4
-        ORDER BY 4, 1, 2, 3`,
-      [range.from ?? null, range.to ?? null],
-    )) as FaultStats['rows'];
+    const rows: FaultStats['rows'] = await this.reports.countsBetween(range.from ?? null, range.to ?? null);
     const countBy = <K extends 'model' | 'firmware' | 'code' | 'day'>(
       key: K,
     ): Array<Record<K, FaultStats['rows'][number][K]> & CountRow> => {

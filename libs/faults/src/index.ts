@@ -10,10 +10,22 @@ export {
 export { RepairTicketEntity, RepairStatusEntity, REPAIR_STATUSES, type RepairStatus } from './repair-ticket.entity.js';
 export { FAULTS_ENTITIES } from './faults.entities.js';
 export { Batcher, BatcherClosedError, isTransientDatabaseError, type BatcherOptions } from './batcher.js';
-export { FaultReportStore, dayOf, type IncomingReport, type StoreResult } from './fault-report.store.js';
+export { FaultReportStore, type IncomingReport, type StoreResult } from './fault-report.store.js';
+export {
+  CLEARED_WHEN_DEIDENTIFIED,
+  dayOf,
+  deidentified,
+  DEIDENTIFY_SET,
+  keepsNothingWhenDeidentified,
+} from './fault-report-deidentification.js';
 export { FaultIngestion, type FaultIngestAnswer } from './fault-ingestion.js';
 export { FaultReportsService, type FaultPage, type FaultStats } from './fault-reports.service.js';
-export { RepairsService, type OwnRepairView, type TechnicianView, type VisitView } from './repairs.service.js';
+export { RepairsService, type OwnRepairView, type TechnicianView } from './repairs.service.js';
+export { OpenRepair } from './open-repair.use-case.js';
+export { AssignRepair } from './assign-repair.use-case.js';
+export { ReadVisit, type VisitView } from './read-visit.use-case.js';
+export { CompleteVisit } from './complete-visit.use-case.js';
+export { visitOf } from './visit-access.js';
 export { toFaultReportView, toRepairView, type FaultReportView, type RepairView, type RepairHistoryEntry } from './views.js';
 export {
   AssignRepairDto,
@@ -25,4 +37,4 @@ export {
   FAULT_PAGE_DEFAULT,
   FAULT_PAGE_MAX,
 } from './dto.js';
-export { FaultsModule } from './faults.module.js';
+export { FaultsModule, FaultsPrivacyModule } from './faults.module.js';

@@ -1,20 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsNotEmpty, IsOptional, IsString, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
-
-export const E164 = /^\+[1-9]\d{7,14}$/;
-const E164_MESSAGE = 'phone must be an E.164 number such as +8613800138000';
+import { IsE164 } from '#libs/platform';
 
 export class RequestOtpDto {
   @ApiProperty({ example: '+8613800138000' })
   @IsString()
-  @Matches(E164, { message: E164_MESSAGE })
+  @IsE164()
   phone!: string;
 }
 
 export class LoginDto {
   @ApiProperty({ example: '+8613800138000' })
   @IsString()
-  @Matches(E164, { message: E164_MESSAGE })
+  @IsE164()
   phone!: string;
 
   @ApiProperty({ example: '123456' })
@@ -80,7 +78,7 @@ export class UpdateProfileDto {
 export class CreateTechnicianDto {
   @ApiProperty({ example: '+8613900139000' })
   @IsString()
-  @Matches(E164, { message: E164_MESSAGE })
+  @IsE164()
   phone!: string;
 
   @ApiProperty({ example: 'Li Lei', maxLength: 64 })

@@ -5,7 +5,8 @@ export { OtpChallengeEntity } from './otp-challenge.entity.js';
 export { LoginSessionEntity } from './login-session.entity.js';
 export { RefreshTokenEntity } from './refresh-token.entity.js';
 export { OAuthAccountEntity } from './oauth-account.entity.js';
-export { AuthGuardModule, IdentityModule } from './identity.module.js';
+export { AuthGuardModule, IdentityDirectoryModule, IdentityModule, IdentityPrivacyModule } from './identity.module.js';
+export { IdentityDirectory, type TechnicianContact } from './identity-directory.js';
 export { JwtAuthGuard, RolesGuard } from './guards.js';
 export { CurrentUser, Roles, type AuthUser } from './auth-user.js';
 export { OtpLoginService, type LoginResult } from './otp-login.service.js';
@@ -14,7 +15,7 @@ export { TokensService, type TokenPair } from './tokens.service.js';
 export { UsersService, toProfileView, type ProfileView } from './users.service.js';
 export { SmsSender, OutboxSmsSender, HttpSmsSender } from './sms-sender.js';
 export { Clock } from './clock.js';
-export { CreateTechnicianDto, E164, GENDERS, LoginDto, OAuthLoginDto, RefreshDto, RequestOtpDto, UpdateProfileDto } from './dto.js';
+export { CreateTechnicianDto, GENDERS, LoginDto, OAuthLoginDto, RefreshDto, RequestOtpDto, UpdateProfileDto } from './dto.js';
 
 import { LoginSessionEntity } from './login-session.entity.js';
 import { OAuthAccountEntity } from './oauth-account.entity.js';

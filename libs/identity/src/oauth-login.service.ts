@@ -4,10 +4,10 @@ import { DataSource } from 'typeorm';
 import { AppConfig, type OAuthProviderConfig } from '#libs/config';
 import { DomainError } from '#libs/platform';
 import { ConsentService } from '#libs/privacy';
-import { OAuthAccountEntity } from './oauth-account.entity.js';
+import { OAuthAccountRepository } from './oauth-account.repository.js';
 import type { LoginResult } from './otp-login.service.js';
 import { TokensService } from './tokens.service.js';
-import { UserEntity } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
 
 export const OAUTH_PROVIDERS = ['wechat', 'qq'] as const;
@@ -31,6 +31,8 @@ export class OAuthLoginService {
     private readonly tokens: TokensService,
     private readonly users: UsersService,
     private readonly consents: ConsentService,
+    private readonly accounts: OAuthAccountRepository,
+    private readonly userRows: UserRepository,
   ) {}
 
   async login(providerName: string, code: string): Promise<LoginResult> {
@@ -45,13 +47,13 @@ export class OAuthLoginService {
     const profile = await this.fetchProfile(settings, code);
     return this.dataSource.transaction(async (manager) => {
       // One account per provider identity, even when two logins race.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`oauth:${provider}:${profile.subject}`]);
-      const account = await manager.findOneBy(OAuthAccountEntity, { provider, subject: profile.subject });
-      let user = account ? await manager.findOneBy(UserEntity, { id: account.userId }) : null;
+      await this.accounts.lockIdentity(manager, provider, profile.subject);
+      const account = await this.accounts.find(manager, provider, profile.subject);
+      let user = account ? await this.userRows.findById(account.userId, manager) : null;
       const created = !user;
       if (!user) {
         user = await this.users.createWithoutPhone(manager, profile.nickname);
-        await manager.insert(OAuthAccountEntity, { provider, subject: profile.subject, userId: user.id });
+        await this.accounts.link(manager, provider, profile.subject, user.id);
       }
       if (user.deletedAt) throw new DomainError('UNAUTHORIZED', 'This account was deleted');
       await this.consents.acceptService(manager, user.id, 'login');

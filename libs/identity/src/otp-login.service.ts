@@ -1,13 +1,13 @@
 import { randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '#libs/config';
 import { DomainError } from '#libs/platform';
 import { ConsentService } from '#libs/privacy';
 import { Clock } from './clock.js';
 import { keyedHash, sameHex } from './hashing.js';
-import { OtpChallengeEntity } from './otp-challenge.entity.js';
+import { OtpChallengeRepository } from './otp-challenge.repository.js';
 import { SmsSender } from './sms-sender.js';
 import { TokensService, type TokenPair } from './tokens.service.js';
 import type { Role } from './user.entity.js';
@@ -36,6 +36,7 @@ export class OtpLoginService {
     private readonly users: UsersService,
     private readonly clock: Clock,
     private readonly consents: ConsentService,
+    private readonly challenges: OtpChallengeRepository,
   ) {}
 
   async requestCode(phone: string, ip: string): Promise<void> {
@@ -47,35 +48,27 @@ export class OtpLoginService {
     const hourAgo = new Date(now.getTime() - 3600_000);
     const challengeId = await this.dataSource.transaction(async (manager) => {
       // Serialise requests for one phone so two parallel calls cannot both slip under the limit.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [phoneHash]);
-      const [{ phoneCount, ipCount }] = (await manager.query(
-        `SELECT count(*) FILTER (WHERE phone_hash = $1)::int AS "phoneCount",
-                count(*) FILTER (WHERE ip_hash = $2)::int AS "ipCount"
-           FROM otp_challenges WHERE created_at > $3 AND (phone_hash = $1 OR ip_hash = $2)`,
-        [phoneHash, ipHash, hourAgo],
-      )) as Array<{ phoneCount: number; ipCount: number }>;
+      await this.challenges.lockPhone(manager, phoneHash);
+      const { phoneCount, ipCount } = await this.challenges.countSince(manager, phoneHash, ipHash, hourAgo);
       if (phoneCount >= otp.perPhonePerHour) {
         throw new DomainError('TOO_MANY_REQUESTS', 'Too many codes requested for this phone; try again later');
       }
       if (ipCount >= otp.perIpPerHour) {
         throw new DomainError('TOO_MANY_REQUESTS', 'Too many codes requested from this address; try again later');
       }
-      await manager.update(OtpChallengeEntity, { phoneHash, consumedAt: IsNull() }, { consumedAt: now });
-      const challenge = await manager.save(
-        manager.create(OtpChallengeEntity, {
-          phoneHash,
-          ipHash,
-          codeHash: keyedHash(otpPepper, `${phone}:${code}`),
-          expiresAt: new Date(now.getTime() + otp.ttlSeconds * 1000),
-        }),
-      );
-      return challenge.id;
+      await this.challenges.consumeOpen(manager, phoneHash, now);
+      return this.challenges.create(manager, {
+        phoneHash,
+        ipHash,
+        codeHash: keyedHash(otpPepper, `${phone}:${code}`),
+        expiresAt: new Date(now.getTime() + otp.ttlSeconds * 1000),
+      });
     });
     try {
       await this.sms.sendCode(phone, code);
     } catch (error) {
       // An undelivered code must not count against the person's limit.
-      await this.dataSource.getRepository(OtpChallengeEntity).delete({ id: challengeId });
+      await this.challenges.delete(challengeId);
       throw error;
     }
   }
@@ -84,11 +77,7 @@ export class OtpLoginService {
     const { otp, otpPepper } = this.config.auth;
     const phoneHash = keyedHash(otpPepper, phone);
     const verdict = await this.dataSource.transaction(async (manager): Promise<Verdict> => {
-      const challenge = await manager.findOne(OtpChallengeEntity, {
-        where: { phoneHash, consumedAt: IsNull() },
-        order: { createdAt: 'DESC' },
-        lock: { mode: 'pessimistic_write' },
-      });
+      const challenge = await this.challenges.latestOpenForUpdate(manager, phoneHash);
       const fail = (code: 'UNAUTHORIZED' | 'TOO_MANY_REQUESTS', message: string): Verdict => ({
         kind: 'fail',
         error: new DomainError(code, message),
@@ -102,12 +91,12 @@ export class OtpLoginService {
       }
       if (!sameHex(challenge.codeHash, keyedHash(otpPepper, `${phone}:${code}`))) {
         const attempts = challenge.attempts + 1;
-        await manager.update(OtpChallengeEntity, { id: challenge.id }, { attempts });
+        await this.challenges.setAttempts(manager, challenge.id, attempts);
         return attempts >= otp.maxAttempts
           ? fail('TOO_MANY_REQUESTS', 'Too many wrong codes; this code no longer works, request a new one')
           : fail('UNAUTHORIZED', `Wrong code; ${otp.maxAttempts - attempts} tries left`);
       }
-      await manager.update(OtpChallengeEntity, { id: challenge.id }, { consumedAt: this.clock.now() });
+      await this.challenges.consume(manager, challenge.id, this.clock.now());
       const { user, created } = await this.users.findOrCreateByPhone(manager, phone);
       // First login accepts the service purpose under the policy version in force (a no-op afterwards).
       await this.consents.acceptService(manager, user.id, 'login');

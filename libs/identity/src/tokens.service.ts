@@ -1,13 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { AppConfig } from '#libs/config';
 import { DomainError } from '#libs/platform';
 import { Clock } from './clock.js';
 import { randomToken, sameHex, sha256 } from './hashing.js';
-import { LoginSessionEntity } from './login-session.entity.js';
-import { RefreshTokenEntity } from './refresh-token.entity.js';
+import { SessionRepository } from './session.repository.js';
 import type { Role } from './user.entity.js';
 
 export interface TokenPair {
@@ -33,11 +32,12 @@ export class TokensService {
     private readonly config: AppConfig,
     private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly sessions: SessionRepository,
   ) {}
 
   async startSession(manager: EntityManager, userId: string, roles: Role[], method: string): Promise<TokenPair> {
-    const session = await manager.save(manager.create(LoginSessionEntity, { userId, method }));
-    return this.issue(manager, session.id, userId, roles);
+    const sessionId = await this.sessions.create(manager, userId, method);
+    return this.issue(manager, sessionId, userId, roles);
   }
 
   async refresh(presented: string): Promise<{ userId: string; tokens: TokenPair }> {
@@ -45,33 +45,14 @@ export class TokensService {
     const invalid = new DomainError('UNAUTHORIZED', 'Refresh token is not valid; sign in again');
     if (!id || !secret || !/^[0-9a-f-]{36}$/.test(id)) throw invalid;
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const row = await manager
-        .createQueryBuilder(RefreshTokenEntity, 'token')
-        .innerJoin(LoginSessionEntity, 'session', 'session.id = token.session_id')
-        .select(['token.id AS id', 'token.session_id AS "sessionId"', 'token.token_hash AS "tokenHash"'])
-        .addSelect(['token.used_at AS "usedAt"', 'token.expires_at AS "expiresAt"'])
-        .addSelect(['session.user_id AS "userId"', 'session.revoked_at AS "revokedAt"'])
-        .addSelect('u.roles', 'roles')
-        .innerJoin('users', 'u', 'u.id = session.user_id AND u.deleted_at IS NULL')
-        .where('token.id = :id', { id })
-        .setLock('pessimistic_write', undefined, ['token'])
-        .getRawOne<{
-          id: string;
-          sessionId: string;
-          tokenHash: string;
-          usedAt: Date | null;
-          expiresAt: Date;
-          userId: string;
-          revokedAt: Date | null;
-          roles: Role[];
-        }>();
+      const row = await this.sessions.lockRefreshToken(manager, id);
       if (!row || !sameHex(row.tokenHash, sha256(secret)) || row.revokedAt) return { kind: 'invalid' as const };
       if (row.usedAt) {
         await this.revokeSession(manager, row.sessionId, 'refresh_reuse');
         return { kind: 'reused' as const };
       }
       if (row.expiresAt.getTime() <= this.clock.now().getTime()) return { kind: 'invalid' as const };
-      await manager.update(RefreshTokenEntity, { id: row.id }, { usedAt: this.clock.now() });
+      await this.sessions.markRefreshTokenUsed(manager, row.id, this.clock.now());
       return { kind: 'ok' as const, userId: row.userId, tokens: await this.issue(manager, row.sessionId, row.userId, row.roles) };
     });
     if (outcome.kind === 'reused') {
@@ -82,35 +63,24 @@ export class TokensService {
   }
 
   async revokeSession(manager: EntityManager, sessionId: string, reason: string): Promise<void> {
-    await manager.update(
-      LoginSessionEntity,
-      { id: sessionId, revokedAt: IsNull() },
-      { revokedAt: this.clock.now(), revokedReason: reason },
-    );
+    await this.sessions.revoke(manager, sessionId, this.clock.now(), reason);
   }
 
   /** Ends every login of a user (account erased, role change). */
   async revokeAllSessions(manager: EntityManager, userId: string, reason: string): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .update(LoginSessionEntity)
-      .set({ revokedAt: this.clock.now(), revokedReason: reason })
-      .where('user_id = :userId AND revoked_at IS NULL', { userId })
-      .execute();
+    await this.sessions.revokeAllOf(manager, userId, this.clock.now(), reason);
   }
 
   private async issue(manager: EntityManager, sessionId: string, userId: string, roles: Role[]): Promise<TokenPair> {
     const secret = randomToken();
     const ttlMs = this.config.auth.refreshTokenTtlDays * 24 * 3600 * 1000;
-    const token = await manager.save(
-      manager.create(RefreshTokenEntity, {
-        sessionId,
-        tokenHash: sha256(secret),
-        expiresAt: new Date(this.clock.now().getTime() + ttlMs),
-      }),
-    );
+    const tokenId = await this.sessions.addRefreshToken(manager, {
+      sessionId,
+      tokenHash: sha256(secret),
+      expiresAt: new Date(this.clock.now().getTime() + ttlMs),
+    });
     const claims: AccessClaims = { sub: userId, sid: sessionId, roles };
     const accessToken = await this.jwt.signAsync(claims, { expiresIn: this.config.auth.accessTokenTtlSeconds });
-    return { accessToken, refreshToken: `${token.id}.${secret}` };
+    return { accessToken, refreshToken: `${tokenId}.${secret}` };
   }
 }

@@ -12,3 +12,17 @@ export type { AppContext, RunningApp } from './app-context.js';
 export { runStandalone } from './standalone.js';
 export { startServiceApp, type ServiceAppOptions } from './service-app.js';
 export { ReliableMqttServer } from './reliable-mqtt.server.js';
+export {
+  checkFormat,
+  formatMessage,
+  FORMATS,
+  IsE164,
+  IsMac,
+  IsSn,
+  IsUuidFormat,
+  matchesFormat,
+  type Format,
+  type FormatName,
+} from './formats.js';
+export { SnParam, UuidParam } from './pipes.js';
+export { readDeviceMessage, type DeviceMessage } from './device-message.js';

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+import { AccessLogRepository } from './access-log.repository.js';
 import type { Purpose } from './purposes.js';
 
 export interface AccessRecord {
@@ -24,24 +25,24 @@ export interface AccessLogEntry {
 /** Every read of a person's data by staff; the person sees it at GET /v1/me/access-log. */
 @Injectable()
 export class AccessLogService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly log: AccessLogRepository,
+  ) {}
 
   /** Call it in the same transaction as the read, so a read is never served unlogged. */
   async record(entry: AccessRecord, manager: EntityManager = this.dataSource.manager): Promise<void> {
-    await manager.query('INSERT INTO access_log (subject_id, actor_id, actor_role, what, purpose) VALUES ($1, $2, $3, $4, $5)', [
-      entry.subjectId,
-      entry.actorId,
-      entry.actorRole,
-      entry.what,
-      entry.purpose,
-    ]);
+    await this.log.insert(manager, {
+      subject_id: entry.subjectId,
+      actor_id: entry.actorId,
+      actor_role: entry.actorRole,
+      what: entry.what,
+      purpose: entry.purpose,
+    });
   }
 
-  async list(subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<AccessLogEntry[]> {
-    const rows = (await manager.query(
-      'SELECT at, actor_role, actor_id, what, purpose FROM access_log WHERE subject_id = $1 ORDER BY at, id',
-      [subjectId],
-    )) as Array<{ at: Date; actor_role: string; actor_id: string; what: string; purpose: string }>;
+  async list(subjectId: string, manager?: EntityManager): Promise<AccessLogEntry[]> {
+    const rows = await this.log.listOf(subjectId, manager);
     return rows.map((row) => ({
       at: row.at.toISOString(),
       actorRole: row.actor_role,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { ConsentRepository, type ConsentEventRow } from './consent.repository.js';
 import { isPurpose, type Purpose } from './purposes.js';
 
 export interface ConsentEvent {
@@ -48,20 +48,7 @@ export function eventHash(event: Omit<ConsentEvent, 'id' | 'hash'>): string {
   return createHash('sha256').update(JSON.stringify(content)).digest('hex');
 }
 
-interface EventRow {
-  id: string;
-  subject_id: string;
-  seq: number;
-  purpose: string;
-  granted: boolean;
-  policy_version: string;
-  channel: string;
-  at: Date;
-  prev_hash: string;
-  hash: string;
-}
-
-const toEvent = (row: EventRow): ConsentEvent => ({
+const toEvent = (row: ConsentEventRow): ConsentEvent => ({
   id: String(row.id),
   subjectId: row.subject_id,
   seq: row.seq,
@@ -82,16 +69,14 @@ const toEvent = (row: EventRow): ConsentEvent => ({
  */
 @Injectable()
 export class ConsentLedger {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly events: ConsentRepository) {}
 
   /** Appends one event; the caller holds the subject's exclusive lock inside a transaction. */
   async append(
     manager: EntityManager,
     entry: { subjectId: string; purpose: Purpose; granted: boolean; policyVersion: string; channel: string; at?: Date },
   ): Promise<ConsentEvent> {
-    const [last] = (await manager.query('SELECT seq, hash FROM consent_events WHERE subject_id = $1 ORDER BY seq DESC LIMIT 1', [
-      entry.subjectId,
-    ])) as Array<{ seq: number; hash: string }>;
+    const last = await this.events.lastEvent(manager, entry.subjectId);
     const draft = {
       subjectId: entry.subjectId,
       seq: (last?.seq ?? 0) + 1,
@@ -103,25 +88,22 @@ export class ConsentLedger {
       prevHash: last?.hash ?? GENESIS_HASH,
     };
     const hash = eventHash(draft);
-    const [{ id }] = (await manager.query(
-      `INSERT INTO consent_events (subject_id, seq, purpose, granted, policy_version, channel, at, prev_hash, hash)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [draft.subjectId, draft.seq, draft.purpose, draft.granted, draft.policyVersion, draft.channel, draft.at, draft.prevHash, hash],
-    )) as Array<{ id: string }>;
-    await manager.query(
-      `INSERT INTO consent_state (subject_id, purpose, granted, policy_version, at, event_seq) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (subject_id, purpose) DO UPDATE
-         SET granted = EXCLUDED.granted, policy_version = EXCLUDED.policy_version, at = EXCLUDED.at, event_seq = EXCLUDED.event_seq`,
-      [draft.subjectId, draft.purpose, draft.granted, draft.policyVersion, draft.at, draft.seq],
-    );
-    return { id: String(id), ...draft, hash };
+    const id = await this.events.append(manager, {
+      subject_id: draft.subjectId,
+      seq: draft.seq,
+      purpose: draft.purpose,
+      granted: draft.granted,
+      policy_version: draft.policyVersion,
+      channel: draft.channel,
+      at: draft.at,
+      prev_hash: draft.prevHash,
+      hash,
+    });
+    return { id, ...draft, hash };
   }
 
-  async currentState(subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<ConsentState[]> {
-    const rows = (await manager.query(
-      'SELECT purpose, granted, policy_version, at FROM consent_state WHERE subject_id = $1 ORDER BY purpose',
-      [subjectId],
-    )) as Array<{ purpose: string; granted: boolean; policy_version: string; at: Date }>;
+  async currentState(subjectId: string, manager?: EntityManager): Promise<ConsentState[]> {
+    const rows = await this.events.stateOf(subjectId, manager);
     return rows
       .filter((row) => isPurpose(row.purpose))
       .map((row) => ({
@@ -132,14 +114,13 @@ export class ConsentLedger {
       }));
   }
 
-  async history(subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<ConsentEvent[]> {
-    const rows = (await manager.query('SELECT * FROM consent_events WHERE subject_id = $1 ORDER BY seq', [subjectId])) as EventRow[];
-    return rows.map(toEvent);
+  async history(subjectId: string, manager?: EntityManager): Promise<ConsentEvent[]> {
+    return (await this.events.eventsOf(subjectId, manager)).map(toEvent);
   }
 
   /** Checks every chain and the cached state; an empty list means the ledger is intact. */
   async verify(): Promise<{ events: number; subjects: number; problems: LedgerProblem[] }> {
-    const rows = (await this.dataSource.query('SELECT * FROM consent_events ORDER BY subject_id, seq')) as EventRow[];
+    const rows = await this.events.allEvents();
     const problems: LedgerProblem[] = [];
     const derived = new Map<string, { granted: boolean; policyVersion: string; at: Date; seq: number }>();
     let previous: ConsentEvent | undefined;
@@ -164,14 +145,7 @@ export class ConsentLedger {
       });
       previous = event;
     }
-    const cached = (await this.dataSource.query('SELECT * FROM consent_state')) as Array<{
-      subject_id: string;
-      purpose: string;
-      granted: boolean;
-      policy_version: string;
-      at: Date;
-      event_seq: number;
-    }>;
+    const cached = await this.events.allStates();
     const seen = new Set<string>();
     for (const state of cached) {
       const key = `${state.subject_id}/${state.purpose}`;

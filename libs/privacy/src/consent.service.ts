@@ -5,9 +5,11 @@ import { DomainError } from '#libs/platform';
 import { ConsentLedger, type ConsentState } from './consent-ledger.js';
 import { LawfulBasis } from './lawful-basis.js';
 import { PersonalDataEraser } from './personal-data-eraser.js';
+import { PersonalDataRepository } from './personal-data.repository.js';
 import { PolicyService } from './policy.service.js';
 import { isPurpose, PURPOSES, type Purpose } from './purposes.js';
-import { inTransaction, lockSubject } from './transaction.js';
+import { RestrictionRepository } from './restriction.repository.js';
+import { inTransaction } from './transaction.js';
 
 export interface ConsentView {
   purpose: Purpose;
@@ -29,6 +31,8 @@ export class ConsentService {
     private readonly basis: LawfulBasis,
     private readonly eraser: PersonalDataEraser,
     private readonly policies: PolicyService,
+    private readonly storage: PersonalDataRepository,
+    private readonly restrictions: RestrictionRepository,
   ) {}
 
   async list(subjectId: string): Promise<ConsentView[]> {
@@ -50,7 +54,7 @@ export class ConsentService {
       throw new DomainError('NOT_FOUND', `Unknown purpose "${purposeId}"; the purposes are ${PURPOSES.join(', ')}`);
     const purpose = purposeId;
     await this.dataSource.transaction(async (manager) => {
-      await lockSubject(manager, subjectId, 'exclusive');
+      await this.storage.lockSubject(manager, subjectId, 'exclusive');
       const state = await this.ledger.currentState(subjectId, manager);
       refuseErased(state);
       if (purpose === 'service' && !granted) {
@@ -76,7 +80,7 @@ export class ConsentService {
    */
   async acceptService(manager: EntityManager | undefined, subjectId: string, channel: string): Promise<void> {
     await inTransaction(this.dataSource, manager, async (tx) => {
-      await lockSubject(tx, subjectId, 'exclusive');
+      await this.storage.lockSubject(tx, subjectId, 'exclusive');
       const state = await this.ledger.currentState(subjectId, tx);
       refuseErased(state);
       if (state.find((entry) => entry.purpose === 'service')?.granted) return;
@@ -102,51 +106,17 @@ export class ConsentService {
    */
   async restrict(subjectId: string, restricted: boolean): Promise<{ restricted: boolean }> {
     await this.dataSource.transaction(async (manager) => {
-      await lockSubject(manager, subjectId, 'exclusive');
+      await this.storage.lockSubject(manager, subjectId, 'exclusive');
       refuseErased(await this.ledger.currentState(subjectId, manager));
-      await manager.query(
-        `INSERT INTO processing_restrictions (subject_id, restricted, changed_at) VALUES ($1, $2, now())
-         ON CONFLICT (subject_id) DO UPDATE SET restricted = EXCLUDED.restricted, changed_at = EXCLUDED.changed_at`,
-        [subjectId, restricted],
-      );
+      await this.restrictions.set(manager, subjectId, restricted);
       await this.eraser.eraseDead(manager, subjectId, await this.basis.livePurposes(subjectId, manager));
     });
     return { restricted };
   }
-
-  /**
-   * DELETE /v1/me. The ledger records the end of every granted purpose
-   * (channel `account_erasure`), erasure hooks run (identity revokes tokens
-   * and marks the account deleted; devices unbind), then every tagged column
-   * of the person is nulled. The access log and restriction go too.
-   */
-  async eraseAccount(subjectId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
-      await lockSubject(manager, subjectId, 'exclusive');
-      const state = await this.ledger.currentState(subjectId, manager);
-      refuseErased(state);
-      const version = await this.policies.versionInForce(manager);
-      const granted = state
-        .filter((entry) => entry.granted)
-        .sort((a, b) => (a.purpose === 'service' ? 1 : b.purpose === 'service' ? -1 : 0));
-      for (const entry of granted) {
-        await this.ledger.append(manager, {
-          subjectId,
-          purpose: entry.purpose,
-          granted: false,
-          policyVersion: version,
-          channel: 'account_erasure',
-        });
-      }
-      await this.eraser.eraseDead(manager, subjectId, new Set(), true);
-      await manager.query('DELETE FROM access_log WHERE subject_id = $1', [subjectId]);
-      await manager.query('DELETE FROM processing_restrictions WHERE subject_id = $1', [subjectId]);
-    });
-  }
 }
 
 /** `service` ends only with the account, so a recorded end of it means the account was erased: nothing may start again. */
-function refuseErased(state: ConsentState[]): void {
+export function refuseErased(state: ConsentState[]): void {
   if (state.some((entry) => entry.purpose === 'service' && !entry.granted)) {
     throw new DomainError('NOT_FOUND', 'This account was erased');
   }

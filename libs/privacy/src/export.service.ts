@@ -4,12 +4,12 @@ import type { DataSource } from 'typeorm';
 import { AccessLogService } from './access-log.service.js';
 import { ConsentLedger } from './consent-ledger.js';
 import { ConsentService } from './consent.service.js';
-import { listExportSections } from './extensions.js';
+import { PrivacyExtensions } from './privacy-extensions.js';
 
 /**
  * GET /v1/me/export: the privacy record (consents with their full history,
- * restriction, access log) plus every section other contexts registered with
- * registerExportSection (identity: `profile`; devices, pairings, faults,
+ * restriction, access log) plus every @ExportSection provider of the other
+ * contexts (identity: `profile`; devices, pairings, faults,
  * repairs: their own). Read in one transaction, so the sections agree.
  */
 @Injectable()
@@ -19,12 +19,13 @@ export class ExportService {
     private readonly consents: ConsentService,
     private readonly ledger: ConsentLedger,
     private readonly accessLog: AccessLogService,
+    private readonly extensions: PrivacyExtensions,
   ) {}
 
   async export(subjectId: string): Promise<Record<string, unknown>> {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const sections: Record<string, unknown> = {};
-      for (const [name, build] of listExportSections()) sections[name] = await build(manager, subjectId);
+      for (const [name, section] of this.extensions.exportSections) sections[name] = await section.build(manager, subjectId);
       const history = await this.ledger.history(subjectId, manager);
       return {
         subjectId,

@@ -18,10 +18,11 @@
 //    LawfulBasis.livePurposes(subjectId) answers "may I process this now?".
 // 3. Withdrawal, restriction, retention and account erasure null your tagged
 //    columns by themselves. For more than NULL (unbind devices, cut a time to
-//    the day) registerErasureHook({ name, onAccountErased, onPurposesEnded,
-//    onRetentionApplied }).
-// 4. registerExportSection('devices', (manager, subjectId) => ...) adds your
-//    part to GET /v1/me/export.
+//    the day) provide a class marked @ErasureHook('<context>') implementing
+//    ErasureHook { onAccountErased?, onPurposesEnded?, onRetentionApplied? }.
+// 4. A provider marked @ExportSection('<key>') implementing ExportSection
+//    { build(manager, subjectId) } adds your part to GET /v1/me/export.
+//    Both are found in the application's modules by PrivacyModule.
 // 5. Staff reads of a person's data: AccessLogService.record({ subjectId,
 //    actorId, actorRole, what, purpose }, manager) in the reading transaction.
 export { PURPOSES, isPurpose, type Purpose } from './purposes.js';
@@ -44,7 +45,7 @@ export {
   type TaggedTable,
 } from './personal-data.js';
 export { PrivacyCatalog } from './catalog.js';
-export { registerErasureHook, registerExportSection, type ErasureHook, type ExportSection } from './extensions.js';
+export { ErasureHook, ExportSection, PrivacyExtensions } from './privacy-extensions.js';
 export { ConsentLedger, eventHash, GENESIS_HASH, type ConsentEvent, type ConsentState, type LedgerProblem } from './consent-ledger.js';
 export { LawfulBasis, livePurposesFrom } from './lawful-basis.js';
 export { PersonalDataEraser } from './personal-data-eraser.js';
@@ -52,6 +53,7 @@ export { PersonalDataWriter, type WriteOutcome, type EntityType } from './person
 export { PersonalDataGuard, PersonalDataBypassError } from './personal-data-guard.js';
 export { PolicyService, POLICY_NOTICE_DAYS, type PolicyOverview, type PolicyVersionView } from './policy.service.js';
 export { ConsentService, type ConsentView } from './consent.service.js';
+export { EraseAccount } from './erase-account.use-case.js';
 export { AccessLogService, type AccessRecord, type AccessLogEntry } from './access-log.service.js';
 export { ExportService } from './export.service.js';
 export { RetentionService, RetentionJob, type RetentionResult } from './retention.service.js';

@@ -1,52 +1,37 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import { ConsentRepository } from './consent.repository.js';
 import { PURPOSES, type Purpose } from './purposes.js';
+import { RestrictionRepository } from './restriction.repository.js';
 
 /**
  * Which purposes are live for a person, from the consent state and the
- * restriction flag: `service` while the account exists (accepted at first
- * login, ended only by erasure); any other purpose when granted, the account
- * exists and processing is not restricted. The SQL function
- * privacy_is_live(subject, purpose) states the same rule.
+ * restriction flag. The rule itself is livePurposesFrom below; the SQL
+ * function privacy_is_live(subject, purpose) (migration Privacy1764400100000)
+ * states it for the retention sweep and audits, and
+ * test/medium/lawful-basis.medium-spec.ts holds the two equal.
  */
 @Injectable()
 export class LawfulBasis {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly consents: ConsentRepository,
+    private readonly restrictions: RestrictionRepository,
+  ) {}
 
-  async livePurposes(subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<Set<Purpose>> {
-    const rows = (await manager.query(
-      `SELECT s.purpose, s.granted, coalesce(r.restricted, false) AS restricted
-         FROM consent_state s LEFT JOIN processing_restrictions r ON r.subject_id = s.subject_id
-        WHERE s.subject_id = $1`,
-      [subjectId],
-    )) as Array<{ purpose: string; granted: boolean; restricted: boolean }>;
-    return livePurposesFrom(
-      new Map(rows.map((row) => [row.purpose, row.granted])),
-      rows.some((row) => row.restricted),
-    );
+  async livePurposes(subjectId: string, manager?: EntityManager): Promise<Set<Purpose>> {
+    return (await this.livePurposesOfMany([subjectId], manager)).get(subjectId)!;
   }
 
   /** livePurposes for many people in one query (batched writes). */
-  async livePurposesOfMany(
-    subjectIds: readonly string[],
-    manager: EntityManager = this.dataSource.manager,
-  ): Promise<Map<string, Set<Purpose>>> {
-    const answer = new Map<string, Set<Purpose>>();
-    if (subjectIds.length === 0) return answer;
-    const rows = (await manager.query(
-      `SELECT s.subject_id, s.purpose, s.granted, coalesce(r.restricted, false) AS restricted
-         FROM consent_state s LEFT JOIN processing_restrictions r ON r.subject_id = s.subject_id
-        WHERE s.subject_id = ANY($1::uuid[])`,
-      [[...new Set(subjectIds)]],
-    )) as Array<{ subject_id: string; purpose: string; granted: boolean; restricted: boolean }>;
+  async livePurposesOfMany(subjectIds: readonly string[], manager?: EntityManager): Promise<Map<string, Set<Purpose>>> {
     const bySubject = new Map<string, { granted: Map<string, boolean>; restricted: boolean }>();
-    for (const row of rows) {
+    for (const row of await this.consents.liveInputs(subjectIds, manager)) {
       const entry = bySubject.get(row.subject_id) ?? { granted: new Map<string, boolean>(), restricted: false };
       entry.granted.set(row.purpose, row.granted);
       entry.restricted ||= row.restricted;
       bySubject.set(row.subject_id, entry);
     }
+    const answer = new Map<string, Set<Purpose>>();
     for (const subjectId of subjectIds) {
       const entry = bySubject.get(subjectId);
       answer.set(subjectId, entry ? livePurposesFrom(entry.granted, entry.restricted) : new Set());
@@ -54,15 +39,16 @@ export class LawfulBasis {
     return answer;
   }
 
-  async isRestricted(subjectId: string, manager: EntityManager = this.dataSource.manager): Promise<boolean> {
-    const [row] = (await manager.query('SELECT restricted FROM processing_restrictions WHERE subject_id = $1', [subjectId])) as Array<{
-      restricted: boolean;
-    }>;
-    return row?.restricted ?? false;
+  isRestricted(subjectId: string, manager?: EntityManager): Promise<boolean> {
+    return this.restrictions.isRestricted(subjectId, manager);
   }
 }
 
-/** The rule itself, shared by the service and the proof test's model. */
+/**
+ * The rule: `service` is live from acceptance until the account is erased;
+ * any other purpose while it is granted, `service` is live and processing is
+ * not restricted.
+ */
 export function livePurposesFrom(granted: ReadonlyMap<string, boolean>, restricted: boolean): Set<Purpose> {
   if (!granted.get('service')) return new Set();
   const live = new Set<Purpose>(['service']);

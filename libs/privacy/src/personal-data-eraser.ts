@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { PrivacyCatalog } from './catalog.js';
-import { listErasureHooks } from './extensions.js';
+import { PersonalDataRepository } from './personal-data.repository.js';
+import { PrivacyExtensions } from './privacy-extensions.js';
 import { PURPOSES, type Purpose } from './purposes.js';
 
 /**
@@ -11,31 +12,24 @@ import { PURPOSES, type Purpose } from './purposes.js';
  */
 @Injectable()
 export class PersonalDataEraser {
-  constructor(private readonly catalog: PrivacyCatalog) {}
+  constructor(
+    private readonly catalog: PrivacyCatalog,
+    private readonly storage: PersonalDataRepository,
+    private readonly extensions: PrivacyExtensions,
+  ) {}
 
   /** Erases what `live` no longer covers; returns how many rows lost values. Runs the erasure hooks first. */
   async eraseDead(manager: EntityManager, subjectId: string, live: ReadonlySet<Purpose>, accountErased = false): Promise<number> {
     const ended = new Set(PURPOSES.filter((purpose) => !live.has(purpose)));
-    for (const hook of listErasureHooks()) {
+    for (const hook of this.extensions.erasureHooks) {
       if (accountErased) await hook.onAccountErased?.(manager, subjectId);
       if (ended.size > 0) await hook.onPurposesEnded?.(manager, subjectId, ended);
     }
     let rows = 0;
     for (const table of this.catalog.tables) {
       const dead = table.columns.filter((column) => column.purposes.every((purpose) => !live.has(purpose)));
-      if (dead.length === 0) continue;
-      const result = (await manager.query(
-        `UPDATE ${q(table.table)} SET ${dead.map((column) => `${q(column.column)} = NULL`).join(', ')}
-          WHERE ${q(table.subject.column)} = $1 AND (${dead.map((column) => `${q(column.column)} IS NOT NULL`).join(' OR ')})`,
-        [subjectId],
-      )) as [unknown[], number];
-      rows += result[1] ?? 0;
+      rows += await this.storage.eraseColumnsOf(manager, table, dead, subjectId);
     }
     return rows;
   }
-}
-
-/** Quotes an identifier taken from entity metadata. */
-export function q(identifier: string): string {
-  return `"${identifier.replace(/"/g, '""')}"`;
 }

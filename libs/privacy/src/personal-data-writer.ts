@@ -1,16 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager, FindOptionsWhere, ObjectLiteral } from 'typeorm';
-import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata.js';
 import { PrivacyCatalog } from './catalog.js';
 import { LawfulBasis } from './lawful-basis.js';
-import { q } from './personal-data-eraser.js';
 import { personalWriteScope } from './personal-data-guard.js';
+import { PersonalDataRepository, type EntityType } from './personal-data.repository.js';
 import type { Purpose } from './purposes.js';
 import type { TaggedTable } from './personal-data.js';
-import { inTransaction, lockSubject, lockSubjects } from './transaction.js';
+import { inTransaction } from './transaction.js';
 
-export type EntityType<E> = new () => E;
+export type { EntityType } from './personal-data.repository.js';
 
 export interface WriteOutcome<E> {
   /** The values as written: tagged fields without a live purpose are null. */
@@ -34,6 +33,7 @@ export class PersonalDataWriter {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly catalog: PrivacyCatalog,
     private readonly basis: LawfulBasis,
+    private readonly storage: PersonalDataRepository,
   ) {}
 
   /** Only the fields the person's live purposes allow; does not write. */
@@ -55,9 +55,9 @@ export class PersonalDataWriter {
     manager?: EntityManager,
   ): Promise<WriteOutcome<E>> {
     return inTransaction(this.dataSource, manager, async (tx) => {
-      await lockSubject(tx, subjectId, 'shared');
+      await this.storage.lockSubject(tx, subjectId, 'shared');
       const outcome = await this.permitted(tx, entity, subjectId, { ...values, [this.tableOf(entity).subject.property]: subjectId });
-      await personalWriteScope.run({ kind: 'writer' }, () => tx.insert(entity, outcome.values as Parameters<EntityManager['insert']>[1]));
+      await personalWriteScope.run({ kind: 'writer' }, () => this.storage.insert(tx, entity, outcome.values));
       return outcome;
     });
   }
@@ -71,14 +71,12 @@ export class PersonalDataWriter {
     manager?: EntityManager,
   ): Promise<WriteOutcome<E> & { affected: number }> {
     return inTransaction(this.dataSource, manager, async (tx) => {
-      await lockSubject(tx, subjectId, 'shared');
+      await this.storage.lockSubject(tx, subjectId, 'shared');
       const outcome = await this.permitted(tx, entity, subjectId, values);
       const scoped = { ...where, [this.tableOf(entity).subject.property]: subjectId } as FindOptionsWhere<E>;
       if (Object.keys(outcome.values).length === 0) return { ...outcome, affected: 0 };
-      const result = await personalWriteScope.run({ kind: 'writer' }, () =>
-        tx.update(entity, scoped, outcome.values as Parameters<EntityManager['update']>[2]),
-      );
-      return { ...outcome, affected: result.affected ?? 0 };
+      const affected = await personalWriteScope.run({ kind: 'writer' }, () => this.storage.update(tx, entity, scoped, outcome.values));
+      return { ...outcome, affected };
     });
   }
 
@@ -103,7 +101,7 @@ export class PersonalDataWriter {
     const table = this.tableOf(entity);
     return inTransaction(this.dataSource, manager, async (tx) => {
       const subjects = [...new Set(rows.flatMap((row) => (row.subjectId ? [row.subjectId] : [])))];
-      await lockSubjects(tx, subjects, 'shared');
+      await this.storage.lockSubjectsShared(tx, subjects);
       const liveBySubject = await this.basis.livePurposesOfMany(subjects, tx);
       const outcomes = rows.map((row, index) => {
         const live = (row.subjectId && liveBySubject.get(row.subjectId)) || new Set<Purpose>();
@@ -112,8 +110,8 @@ export class PersonalDataWriter {
         const completed = keepLive<E>(table, row.subjectId, options.complete(first, index), live);
         return { ...completed, dropped: [...new Set([...first.dropped, ...completed.dropped])] };
       });
-      const keyOf = this.primaryKeyOf(tx, entity);
-      const raw = await insertRows(
+      const keyOf = this.storage.primaryKeyOf(tx, entity);
+      const raw = await this.storage.insertRows(
         tx,
         entity,
         outcomes.map((outcome) => outcome.values),
@@ -136,16 +134,6 @@ export class PersonalDataWriter {
    */
   creatingSubject<T>(insert: () => Promise<T>): Promise<T> {
     return personalWriteScope.run({ kind: 'creating-subject' }, insert);
-  }
-
-  private primaryKeyOf(manager: EntityManager, entity: EntityType<unknown>) {
-    const columns = manager.connection.getMetadata(entity).primaryColumns;
-    const join = (parts: unknown[]) => JSON.stringify(parts.map((part) => String(part)));
-    return {
-      columns,
-      fromRaw: (raw: Record<string, unknown>) => join(columns.map((column) => raw[column.databaseName])),
-      fromValues: (values: ObjectLiteral) => join(columns.map((column) => values[column.propertyName])),
-    };
   }
 
   private tableOf(entity: EntityType<unknown>) {
@@ -183,43 +171,4 @@ function keepLive<E extends ObjectLiteral>(
     }
   }
   return { values: out as Partial<E>, dropped, live };
-}
-
-/**
- * One multi-row INSERT in plain SQL with values prepared by TypeORM's driver
- * (the query builder's parameter handling grows badly with thousands of
- * parameters). With `returning`, conflicts are skipped and the keys of the
- * rows that went in are answered. Called only by the writer, after the rule.
- */
-async function insertRows<E extends ObjectLiteral>(
-  manager: EntityManager,
-  entity: EntityType<E>,
-  rows: ReadonlyArray<Partial<E>>,
-  returning?: readonly ColumnMetadata[],
-): Promise<Array<Record<string, unknown>>> {
-  const metadata = manager.connection.getMetadata(entity);
-  const driver = manager.connection.driver;
-  const columns = metadata.columns.filter((column) => rows.some((row) => row[column.propertyName as keyof E] !== undefined));
-  const answer: Array<Record<string, unknown>> = [];
-  // PostgreSQL takes at most 65,535 parameters per statement.
-  const perStatement = Math.max(1, Math.floor(65_535 / Math.max(1, columns.length)));
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
-    const parameters: unknown[] = [];
-    const tuples = chunk.map((row) => {
-      const placeholders = columns.map((column) => {
-        const value = row[column.propertyName as keyof E];
-        if (value === undefined) return 'DEFAULT';
-        parameters.push(driver.preparePersistentValue(value, column));
-        return `$${parameters.length}`;
-      });
-      return `(${placeholders.join(', ')})`;
-    });
-    const sql =
-      `INSERT INTO ${q(metadata.tableName)} (${columns.map((column) => q(column.databaseName)).join(', ')}) VALUES ${tuples.join(', ')}` +
-      (returning ? ` ON CONFLICT DO NOTHING RETURNING ${returning.map((column) => q(column.databaseName)).join(', ')}` : '');
-    const result = (await manager.query(sql, parameters)) as Array<Record<string, unknown>>;
-    if (returning) answer.push(...result);
-  }
-  return answer;
 }

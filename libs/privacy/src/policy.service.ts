@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import { DomainError } from '#libs/platform';
+import { PolicyRepository, type PolicyRow } from './policy.repository.js';
 
 export interface PolicyVersionView {
   version: string;
@@ -17,12 +17,6 @@ export interface PolicyOverview {
 /** The statement announces changes 30 days ahead; a shorter notice is refused. */
 export const POLICY_NOTICE_DAYS = 30;
 
-interface PolicyRow {
-  version: string;
-  effective_at: Date;
-  summary: string;
-}
-
 const toView = (row: PolicyRow): PolicyVersionView => ({
   version: row.version,
   effectiveAt: row.effective_at.toISOString(),
@@ -31,12 +25,10 @@ const toView = (row: PolicyRow): PolicyVersionView => ({
 
 @Injectable()
 export class PolicyService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly policies: PolicyRepository) {}
 
   async overview(now = new Date()): Promise<PolicyOverview> {
-    const rows = (await this.dataSource.query(
-      'SELECT version, effective_at, summary FROM policy_versions ORDER BY effective_at',
-    )) as PolicyRow[];
+    const rows = await this.policies.all();
     const inForce = rows.filter((row) => row.effective_at.getTime() <= now.getTime());
     if (inForce.length === 0) throw new DomainError('UNAVAILABLE', 'No privacy policy is in force');
     return {
@@ -46,12 +38,10 @@ export class PolicyService {
   }
 
   /** The version consents given now are given under. */
-  async versionInForce(manager: EntityManager = this.dataSource.manager, now = new Date()): Promise<string> {
-    const [row] = (await manager.query('SELECT version FROM policy_versions WHERE effective_at <= $1 ORDER BY effective_at DESC LIMIT 1', [
-      now,
-    ])) as Array<{ version: string }>;
-    if (!row) throw new DomainError('UNAVAILABLE', 'No privacy policy is in force');
-    return row.version;
+  async versionInForce(manager?: EntityManager, now = new Date()): Promise<string> {
+    const version = await this.policies.versionAt(now, manager);
+    if (!version) throw new DomainError('UNAVAILABLE', 'No privacy policy is in force');
+    return version;
   }
 
   async publish(input: { version: string; effectiveAt: Date; summary: string }, now = new Date()): Promise<PolicyVersionView> {
@@ -62,13 +52,8 @@ export class PolicyService {
         `A new policy needs ${POLICY_NOTICE_DAYS} days' notice: effectiveAt must be on or after ${earliest.toISOString()}`,
       );
     }
-    const rows = (await this.dataSource.query(
-      `INSERT INTO policy_versions (version, effective_at, summary) VALUES ($1, $2, $3)
-       ON CONFLICT (version) DO NOTHING RETURNING version, effective_at, summary`,
-      [input.version, input.effectiveAt, input.summary],
-    )) as PolicyRow[];
-    if (rows.length === 0)
-      throw new DomainError('CONFLICT', `Policy version ${input.version} already exists; versions are never rewritten`);
-    return toView(rows[0]);
+    const row = await this.policies.insertNew({ version: input.version, effective_at: input.effectiveAt, summary: input.summary });
+    if (!row) throw new DomainError('CONFLICT', `Policy version ${input.version} already exists; versions are never rewritten`);
+    return toView(row);
   }
 }

@@ -3,8 +3,8 @@ import { Cron, CronExpression } from '@nestjs/schedule';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { PrivacyCatalog } from './catalog.js';
-import { listErasureHooks } from './extensions.js';
-import { q } from './personal-data-eraser.js';
+import { PersonalDataRepository } from './personal-data.repository.js';
+import { PrivacyExtensions } from './privacy-extensions.js';
 
 export interface RetentionResult {
   table: string;
@@ -26,6 +26,8 @@ export class RetentionService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly catalog: PrivacyCatalog,
+    private readonly storage: PersonalDataRepository,
+    private readonly extensions: PrivacyExtensions,
   ) {}
 
   async apply(now = new Date()): Promise<RetentionResult[]> {
@@ -33,22 +35,17 @@ export class RetentionService {
     for (const table of this.catalog.tables) {
       for (const column of table.columns) {
         const retention = this.catalog.config.categories[column.category].retention;
-        if (retention.kind === 'period' && column.retainFrom) {
+        const { retainFrom } = column;
+        if (retention.kind === 'period' && retainFrom) {
           const cutoff = new Date(now.getTime() - retention.hours * 3600_000);
-          const [, erased] = (await this.dataSource.query(
-            `UPDATE ${q(table.table)} SET ${q(column.column)} = NULL WHERE ${q(column.column)} IS NOT NULL AND ${q(column.retainFrom.column)} < $1`,
-            [cutoff],
-          )) as [unknown, number];
+          const erased = await this.storage.eraseOlderThan(table, { ...column, retainFrom }, cutoff);
           results.push({ table: table.table, column: column.column, reason: 'period', erased });
         }
-        const live = column.purposes.map((purpose) => `privacy_is_live(${q(table.subject.column)}, '${purpose}')`).join(' OR ');
-        const [, swept] = (await this.dataSource.query(
-          `UPDATE ${q(table.table)} SET ${q(column.column)} = NULL WHERE ${q(column.column)} IS NOT NULL AND NOT (${live})`,
-        )) as [unknown, number];
+        const swept = await this.storage.eraseWithoutLivePurpose(table, column);
         results.push({ table: table.table, column: column.column, reason: 'no-live-purpose', erased: swept });
       }
     }
-    for (const hook of listErasureHooks()) await hook.onRetentionApplied?.(this.dataSource.manager, now);
+    for (const hook of this.extensions.erasureHooks) await hook.onRetentionApplied?.(this.dataSource.manager, now);
     return results;
   }
 }

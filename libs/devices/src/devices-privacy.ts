@@ -1,0 +1,85 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ErasureHook, ExportSection } from '#libs/privacy';
+import { BindingRepository } from './binding.repository.js';
+import { ClaimFailureRepository } from './claim-failure.repository.js';
+import { DeviceHistoryRepository } from './device-history.repository.js';
+import { DeviceHistory } from './device-history.js';
+import { toDeviceView } from './device-ownership.service.js';
+import { DeviceRelease } from './device-release.js';
+import { PairingRepository } from './pairing.repository.js';
+
+/**
+ * Devices' part of an erasure: the person's devices are released (members
+ * read `owner_left`), their memberships, history, pairings and claim-code
+ * failures are deleted.
+ */
+@ErasureHook('devices')
+@Injectable()
+export class DevicesErasure implements ErasureHook {
+  constructor(
+    private readonly bindings: BindingRepository,
+    private readonly releases: DeviceRelease,
+    private readonly history: DeviceHistoryRepository,
+    private readonly pairings: PairingRepository,
+    private readonly claimFailures: ClaimFailureRepository,
+  ) {}
+
+  async onAccountErased(manager: EntityManager, subjectId: string): Promise<void> {
+    const now = new Date();
+    for (const sn of await this.bindings.lockOwnedBy(manager, subjectId)) await this.releases.release(manager, sn, 'owner_left', now);
+    await this.bindings.deleteMembershipsOf(manager, subjectId);
+    await this.history.deleteOf(manager, subjectId);
+    await this.pairings.deleteOf(manager, subjectId);
+    await this.claimFailures.deleteOf(manager, subjectId);
+  }
+}
+
+/** `devices` in GET /v1/me/export: owned and shared devices with presence. */
+@ExportSection('devices')
+@Injectable()
+export class DevicesExport implements ExportSection {
+  constructor(private readonly bindings: BindingRepository) {}
+
+  async build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    return (await this.bindings.devicesOf(subjectId, manager)).map(toDeviceView);
+  }
+}
+
+/** `deviceHistory` in GET /v1/me/export. */
+@ExportSection('deviceHistory')
+@Injectable()
+export class DeviceHistoryExport implements ExportSection {
+  constructor(private readonly history: DeviceHistory) {}
+
+  build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    return this.history.of(manager, subjectId);
+  }
+}
+
+/** `pairings` in GET /v1/me/export, with the network info each still holds. */
+@ExportSection('pairings')
+@Injectable()
+export class PairingsExport implements ExportSection {
+  constructor(private readonly pairings: PairingRepository) {}
+
+  async build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    const iso = (value: Date | null) => (value ? new Date(value).toISOString() : null);
+    return (await this.pairings.exportOf(manager, subjectId)).map((row) => ({
+      pairingId: row.id,
+      sn: row.sn,
+      status: row.status,
+      createdAt: iso(row.created_at),
+      expiresAt: iso(row.expires_at),
+      endedAt: row.status === 'pending' ? null : iso(row.ended_at),
+      network: {
+        phoneModel: row.phone_model,
+        osVersion: row.os_version,
+        routerMac: row.router_mac,
+        hiddenSsid: row.hidden_ssid,
+        networkId: row.network_id,
+        wifiName: row.wifi_name,
+      },
+    }));
+  }
+}
