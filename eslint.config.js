@@ -4,6 +4,23 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 
+const SQL_MESSAGE =
+  "SQL and TypeORM queries live in *.repository.ts files (injectable, taking the caller's EntityManager) and migrations; call a repository.";
+// TypeORM's query methods, on whatever holds them by its usual name (manager, tx, dataSource, repository, this.manager ...).
+const TYPEORM_METHODS =
+  '/^(find|findBy|findOne|findOneBy|findOneOrFail|findOneByOrFail|findAndCount|findAndCountBy|count|countBy|exists|existsBy|sum|average|minimum|maximum|insert|update|upsert|delete|save|remove|softDelete|softRemove|restore|increment|decrement|clear)$/';
+const TYPEORM_HOLDERS = '/^(manager|entityManager|em|tx|dataSource|connection|repository|repo)$/';
+const NO_SQL_OUTSIDE_REPOSITORIES = [
+  { selector: "CallExpression[callee.property.name='query']", message: SQL_MESSAGE },
+  { selector: "CallExpression[callee.property.name='createQueryBuilder']", message: SQL_MESSAGE },
+  { selector: "CallExpression[callee.property.name='getRepository']", message: SQL_MESSAGE },
+  { selector: `CallExpression[callee.property.name=${TYPEORM_METHODS}][callee.object.name=${TYPEORM_HOLDERS}]`, message: SQL_MESSAGE },
+  {
+    selector: `CallExpression[callee.property.name=${TYPEORM_METHODS}][callee.object.property.name=${TYPEORM_HOLDERS}]`,
+    message: SQL_MESSAGE,
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'data/**', 'node_modules/**', 'coverage/**'] },
   js.configs.recommended,
@@ -27,6 +44,21 @@ export default tseslint.config(
         },
       ],
     },
+  },
+  {
+    // Services and use-cases hold the rules; SQL lives in repositories, migrations and the database lib's own plumbing
+    // (data source, embedded launcher, health check). Tests and benchmarks may query directly for setup and assertions.
+    files: ['**/*.ts'],
+    ignores: [
+      '**/*.repository.ts',
+      'libs/database/src/**',
+      'test/**',
+      'bench/**',
+      // Until the broker is split: its one query is the runner handed to the credential cache and presence
+      // recorder, which take the DataSource itself now (sqlCredentialLoader(dataSource), new PresenceRecorder(dataSource, ...)).
+      'apps/broker/src/broker.app.ts',
+    ],
+    rules: { 'no-restricted-syntax': ['error', ...NO_SQL_OUTSIDE_REPOSITORIES] },
   },
   {
     // Tests assert on whatever JSON comes back.
