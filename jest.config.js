@@ -1,4 +1,7 @@
-/** Unit specs sit beside the code (*.spec.ts); end-to-end suites live in test/ (*.e2e-spec.ts). */
+/**
+ * Unit specs sit beside the code (*.spec.ts); medium specs (one service on a real PostgreSQL with the real
+ * migrations) in test/medium (*.medium-spec.ts); end-to-end suites in test/ (*.e2e-spec.ts).
+ */
 export default {
   preset: 'ts-jest/presets/default-esm',
   testEnvironment: 'node',
@@ -10,7 +13,7 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json', diagnostics: false }],
   },
-  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
+  testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts', '<rootDir>/test/**/*.medium-spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
