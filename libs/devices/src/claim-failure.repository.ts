@@ -9,11 +9,11 @@ export class ClaimFailureRepository {
     await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`pairing-claims:${userId}`]);
   }
 
-  /** Forgets failures older than `since`, then counts the rest. */
+  /** Forgets failures older than `since` and counts the rest, in one statement. */
   async countSince(manager: EntityManager, userId: string, since: Date): Promise<number> {
-    await manager.query('DELETE FROM pairing_claim_failures WHERE user_id = $1 AND failed_at < $2', [userId, since]);
     const [{ count }] = (await manager.query(
-      'SELECT count(*)::int AS count FROM pairing_claim_failures WHERE user_id = $1 AND failed_at >= $2',
+      `WITH forgotten AS (DELETE FROM pairing_claim_failures WHERE user_id = $1 AND failed_at < $2)
+       SELECT count(*)::int AS count FROM pairing_claim_failures WHERE user_id = $1 AND failed_at >= $2`,
       [userId, since],
     )) as Array<{ count: number }>;
     return count;

@@ -21,6 +21,12 @@ export interface DeviceFacts {
   ownerId: string | null;
 }
 
+/** What pairing needs of a device: its claim code's hash and whom it is bound to. */
+export interface PairingFacts {
+  claimCodeHash: string;
+  binding: { ownerId: string; boundAt: Date } | undefined;
+}
+
 const COLUMNS_PER_ROW = 6;
 
 /** devices: the registry of manufactured appliances, their credential hashes and presence. */
@@ -69,10 +75,15 @@ export class DeviceRepository {
     return row ? new Date(row.revoked_at) : undefined;
   }
 
-  /** The claim code's hash, or undefined when no device has the SN. */
-  async claimCodeHashOf(sn: string, manager: EntityManager = this.dataSource.manager): Promise<string | undefined> {
-    const [device] = (await manager.query('SELECT claim_code_hash FROM devices WHERE sn = $1', [sn])) as Array<{ claim_code_hash: string }>;
-    return device?.claim_code_hash;
+  /** What pairing needs of a device in one read: its claim code's hash and its binding; undefined when no device has the SN. */
+  async forPairing(sn: string, manager: EntityManager = this.dataSource.manager): Promise<PairingFacts | undefined> {
+    const [device] = (await manager.query(
+      'SELECT d.claim_code_hash, b.owner_id, b.bound_at FROM devices d LEFT JOIN device_bindings b ON b.sn = d.sn WHERE d.sn = $1',
+      [sn],
+    )) as Array<{ claim_code_hash: string; owner_id: string | null; bound_at: Date | null }>;
+    if (!device) return undefined;
+    const binding = device.owner_id ? { ownerId: device.owner_id, boundAt: new Date(device.bound_at!) } : undefined;
+    return { claimCodeHash: device.claim_code_hash, binding };
   }
 
   async modelOf(sn: string, manager: EntityManager = this.dataSource.manager): Promise<string | undefined> {

@@ -45,9 +45,10 @@ function world() {
     },
   } as unknown as ClaimFailureRepository;
   const deviceRepository = {
-    claimCodeHashOf: async (sn: string) => {
+    forPairing: async (sn: string) => {
       log.note(`device ${sn}`);
-      return devices.get(sn);
+      const claimCodeHash = devices.get(sn);
+      return claimCodeHash === undefined ? undefined : { claimCodeHash, binding: bindings.get(sn) };
     },
   } as unknown as DeviceRepository;
   const bindingRepository = {
@@ -108,7 +109,6 @@ function world() {
     writer,
     new ClaimCodeLockout(config, claimFailures),
     deviceRepository,
-    bindingRepository,
     pairingRepository,
   );
   const confirm = new ConfirmPairing(dataSource, config, hasher, deviceHistory, pairingRepository, bindingRepository);

@@ -1,14 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '#libs/config';
 import { DomainError } from '#libs/platform';
 import { PersonalDataWriter } from '#libs/privacy';
-import { BindingRepository } from './binding.repository.js';
 import { ClaimCodeLockout } from './claim-code-lockout.js';
 import { CredentialHasher } from './credentials.js';
-import { DeviceRepository } from './device.repository.js';
+import { DeviceRepository, type PairingFacts } from './device.repository.js';
 import { normaliseMac } from './device-rows.js';
 import { PairingEntity } from './pairing.entity.js';
 import { PairingRepository } from './pairing.repository.js';
@@ -44,7 +43,7 @@ export interface AlreadyYours {
   boundAt: string;
 }
 
-type Verdict = { kind: 'answer'; answer: StartedPairing | AlreadyYours } | { kind: 'refused'; error: DomainError };
+type Verdict = { kind: 'device'; device: PairingFacts | undefined } | { kind: 'refused'; error: DomainError };
 
 /**
  * POST /v1/pairings: an account asks to pair an appliance by its label (QR:
@@ -64,7 +63,6 @@ export class StartPairing {
     private readonly writer: PersonalDataWriter,
     private readonly lockout: ClaimCodeLockout,
     private readonly devices: DeviceRepository,
-    private readonly bindings: BindingRepository,
     private readonly pairings: PairingRepository,
   ) {}
 
@@ -78,61 +76,62 @@ export class StartPairing {
     } else {
       sn = input.sn;
     }
-    // One transaction: the lockout check, the failure it may record and the new pairing commit together.
-    const verdict = await this.dataSource.transaction(async (manager): Promise<Verdict> => {
-      const refuse = (error: DomainError): Verdict => ({ kind: 'refused', error });
-      if (claimCode !== undefined && (await this.lockout.isLockedOut(manager, userId, now))) {
-        return refuse(new DomainError('TOO_MANY_REQUESTS', 'Too many wrong claim codes from this account; try again in an hour'));
-      }
-      const claimCodeHash = await this.devices.claimCodeHashOf(sn, manager);
-      if (claimCodeHash === undefined) return refuse(new DomainError('NOT_FOUND', 'No appliance with this SN'));
-      if (claimCode !== undefined && !this.hasher.matches(claimCode, claimCodeHash)) {
-        await this.lockout.recordFailure(manager, userId, now);
-        return refuse(new DomainError('FORBIDDEN', 'The claim code of this label does not match the appliance'));
-      }
-      const binding = await this.bindings.bindingOf(sn, manager);
-      if (binding && binding.ownerId !== userId) {
-        return refuse(new DomainError('DEVICE_ALREADY_BOUND', 'This appliance belongs to another account'));
-      }
-      if (binding) {
-        const pairingId = await this.pairings.lastBoundId(sn, userId, manager);
-        return {
-          kind: 'answer',
-          answer: { kind: 'already_yours', pairingId, sn, status: 'bound', boundAt: binding.boundAt.toISOString() },
-        };
-      }
-      return { kind: 'answer', answer: await this.open(manager, userId, sn, input.network ?? {}, now) };
-    });
-    if (verdict.kind === 'refused') throw verdict.error;
-    return verdict.answer;
+    const device = claimCode === undefined ? await this.devices.forPairing(sn) : await this.claim(userId, sn, claimCode, now);
+    if (!device) throw new DomainError('NOT_FOUND', 'No appliance with this SN');
+    const { binding } = device;
+    if (binding && binding.ownerId !== userId) throw new DomainError('DEVICE_ALREADY_BOUND', 'This appliance belongs to another account');
+    if (binding) {
+      const pairingId = await this.pairings.lastBoundId(sn, userId);
+      return { kind: 'already_yours', pairingId, sn, status: 'bound', boundAt: binding.boundAt.toISOString() };
+    }
+    return this.open(userId, sn, input.network ?? {}, now);
   }
 
-  private async open(manager: EntityManager, userId: string, sn: string, network: NetworkInfo, now: Date): Promise<StartedPairing> {
+  /**
+   * A label's claim code against the device, under the lockout: the check
+   * and the failure it may record are one transaction holding the account's
+   * lock, and nothing else is (so one account's pairings do not queue on it).
+   */
+  private async claim(userId: string, sn: string, claimCode: string, now: Date): Promise<PairingFacts | undefined> {
+    const verdict = await this.dataSource.transaction(async (manager): Promise<Verdict> => {
+      if (await this.lockout.isLockedOut(manager, userId, now)) {
+        return {
+          kind: 'refused',
+          error: new DomainError('TOO_MANY_REQUESTS', 'Too many wrong claim codes from this account; try again in an hour'),
+        };
+      }
+      const device = await this.devices.forPairing(sn, manager);
+      if (device && !this.hasher.matches(claimCode, device.claimCodeHash)) {
+        await this.lockout.recordFailure(manager, userId, now);
+        return { kind: 'refused', error: new DomainError('FORBIDDEN', 'The claim code of this label does not match the appliance') };
+      }
+      return { kind: 'device', device };
+    });
+    if (verdict.kind === 'refused') throw verdict.error;
+    return verdict.device;
+  }
+
+  private async open(userId: string, sn: string, network: NetworkInfo, now: Date): Promise<StartedPairing> {
     // 256 random bits; only its keyed hash is stored.
     const token = randomBytes(32).toString('base64url');
     const id = randomUUID();
     const expiresAt = new Date(now.getTime() + this.config.pairing.tokenTtlSeconds * 1000);
-    await this.writer.insert(
-      PairingEntity,
-      userId,
-      {
-        id,
-        sn,
-        tokenHash: this.hasher.hash(token),
-        status: 'pending',
-        createdAt: now,
-        expiresAt,
-        // Until it ends, a pairing "ends" when it expires: retention counts from here.
-        endedAt: expiresAt,
-        phoneModel: network.phoneModel ?? null,
-        osVersion: network.osVersion ?? null,
-        routerMac: network.routerMac ? normaliseMac(network.routerMac) : null,
-        hiddenSsid: network.hiddenSsid ?? null,
-        networkId: network.networkId ?? null,
-        wifiName: network.wifiName ?? null,
-      },
-      manager,
-    );
+    await this.writer.insert(PairingEntity, userId, {
+      id,
+      sn,
+      tokenHash: this.hasher.hash(token),
+      status: 'pending',
+      createdAt: now,
+      expiresAt,
+      // Until it ends, a pairing "ends" when it expires: retention counts from here.
+      endedAt: expiresAt,
+      phoneModel: network.phoneModel ?? null,
+      osVersion: network.osVersion ?? null,
+      routerMac: network.routerMac ? normaliseMac(network.routerMac) : null,
+      hiddenSsid: network.hiddenSsid ?? null,
+      networkId: network.networkId ?? null,
+      wifiName: network.wifiName ?? null,
+    });
     return { kind: 'started', pairingId: id, sn, token, expiresAt: expiresAt.toISOString() };
   }
 }
