@@ -1,5 +1,6 @@
 import { DEVICES_ENTITIES } from '#libs/devices';
 import { FAULTS_ENTITIES } from '#libs/faults';
+import { FIRMWARE_ENTITIES } from '#libs/firmware';
 import { IDENTITY_ENTITIES } from '#libs/identity';
 
 /**
@@ -9,4 +10,4 @@ import { IDENTITY_ENTITIES } from '#libs/identity';
  * personal data adds its entity list HERE, even when another app writes them.
  * The privacy CLIs (datamap, retention) read the same list.
  */
-export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES, ...FAULTS_ENTITIES];
+export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES, ...FAULTS_ENTITIES, ...FIRMWARE_ENTITIES];

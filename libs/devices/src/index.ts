@@ -9,6 +9,7 @@ export { DeviceRegistry, type IssuedDevice, type RegisterOptions, type Registrat
 export { CredentialChangeNotifier, MqttCredentialChangeNotifier, type MqttPublisher } from './credential-change.notifier.js';
 export { CredentialCache, sqlCredentialLoader, type CredentialCacheOptions, type CredentialLoader } from './credential-cache.js';
 export { PresenceRecorder, type SqlRunner } from './presence-recorder.js';
+export { DeviceFirmwareRepository, type DeviceFirmware } from './device-firmware.repository.js';
 export { DevicesModule } from './devices.module.js';
 export { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 export { DeviceAccess, type DeviceRole } from './device-access.js';
