@@ -49,6 +49,8 @@ export type OtaEvent =
  */
 export class OtaDevice {
   readonly events: OtaEvent[] = [];
+  /** Every job the device took, in order. */
+  readonly received: OtaJobPayload[] = [];
   private client: MqttClient | undefined;
   private readonly handled = new Set<string>();
   private download: AbortController | undefined;
@@ -116,6 +118,7 @@ export class OtaDevice {
       return;
     }
     this.handled.add(job.jobId);
+    this.received.push(job);
     this.emit({ ...base, state: 'received' });
     if (this.options.behaviour === 'silent') return;
 

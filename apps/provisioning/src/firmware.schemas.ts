@@ -99,6 +99,8 @@ export class JobSchema {
   @ApiPropertyOptional({ nullable: true }) progress!: number | null;
   @ApiPropertyOptional({ nullable: true, description: "The device's reason for a failure" }) reason!: string | null;
   @ApiPropertyOptional({ nullable: true, description: 'Firmware when targeted' }) fromVersion!: string | null;
+  @ApiPropertyOptional({ nullable: true, description: 'Firmware the device last reported while the job ran' })
+  reportedVersion!: string | null;
   @ApiPropertyOptional({ format: 'date-time', nullable: true }) notifiedAt!: string | null;
   @ApiPropertyOptional({ format: 'date-time', nullable: true }) deadline!: string | null;
   @ApiPropertyOptional({ format: 'date-time', nullable: true }) endedAt!: string | null;

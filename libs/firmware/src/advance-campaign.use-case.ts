@@ -14,9 +14,9 @@ export interface AdvanceOptions {
 
 /**
  * Called whenever a job of a campaign ends (and on resume): when every job of
- * the current step has ended, the campaign pauses if the step's failed and
- * timed-out share is above its threshold, else the next step starts (or the
- * campaign completes and frees its devices). Replicas may call it at once for
+ * the current step has ended, the campaign completes (and frees its devices)
+ * if it was the last; otherwise it pauses if the step's failed and timed-out
+ * share is above its threshold, else the next step starts. Replicas may call it at once for
  * the same campaign: the campaign row is locked while one of them decides.
  */
 @Injectable()
@@ -47,14 +47,15 @@ export class AdvanceCampaign {
       const counts = await this.jobs.countStep(campaignId, campaign.step, manager);
       const outcome = stepOutcome(counts, campaign.failureThreshold, options.thresholdWaived ?? false);
       if (outcome === 'wait') return null;
-      if (outcome === 'pause') {
-        await this.campaigns.setStatus(campaignId, 'paused', 'failureThreshold', now, manager);
-        return null;
-      }
       const next = await this.jobs.nextPendingStep(campaignId, campaign.step, manager);
+      // After the last step there is nothing left to hold back: the campaign is over, whatever its failures.
       if (next === null) {
         await this.campaigns.setStatus(campaignId, 'completed', null, now, manager);
         await this.jobs.releaseEnded(campaignId, now, manager);
+        return null;
+      }
+      if (outcome === 'pause') {
+        await this.campaigns.setStatus(campaignId, 'paused', 'failureThreshold', now, manager);
         return null;
       }
       await this.campaigns.setStep(campaignId, next, now, manager);

@@ -19,6 +19,8 @@ export class JobEntity {
   @Column({ type: 'varchar', length: 256, nullable: true }) reason!: string | null;
   /** The firmware the device reported when it was targeted. */
   @Column({ name: 'from_version', type: 'varchar', length: 32, nullable: true }) fromVersion!: string | null;
+  /** The firmware the device last reported while the job ran (e.g. back on its old version after a failed flash). */
+  @Column({ name: 'reported_version', type: 'varchar', length: 32, nullable: true }) reportedVersion!: string | null;
   @Column({ name: 'notified_at', type: 'timestamptz', nullable: true }) notifiedAt!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) deadline!: Date | null;
   /** When the retained job message was handed to the broker; null means it must be sent (again). */

@@ -157,22 +157,29 @@ export class JobRepository {
     return rows[0] ? { campaignId: rows[0].campaign_id } : null;
   }
 
-  /** The device reported `firmware`: its job for exactly that version, if one runs, succeeds. */
-  async succeedIfTarget(
+  /**
+   * The device reported `firmware` while a job of it runs: the job notes it,
+   * and succeeds when it is exactly the target version. Null when no job runs.
+   */
+  async settleOnReport(
     sn: string,
     firmware: string,
     at: Date,
     manager: EntityManager = this.dataSource.manager,
-  ): Promise<{ campaignId: string } | null> {
+  ): Promise<{ campaignId: string; succeeded: boolean } | null> {
     const [rows] = (await manager.query(
-      `UPDATE firmware_jobs AS j SET state = 'succeeded', progress = 100, ended_at = $3, updated_at = $3
+      `UPDATE firmware_jobs AS j
+          SET reported_version = $2::varchar, updated_at = $3::timestamptz,
+              state = CASE WHEN i.version = $2::varchar THEN 'succeeded' ELSE j.state END,
+              progress = CASE WHEN i.version = $2::varchar THEN 100 ELSE j.progress END,
+              ended_at = CASE WHEN i.version = $2::varchar THEN $3::timestamptz END
          FROM firmware_campaigns c, firmware_images i
         WHERE j.sn = $1 AND j.released_at IS NULL AND j.state IN ${ACTIVE}
-          AND c.id = j.campaign_id AND i.id = c.firmware_id AND i.version = $2
-        RETURNING j.campaign_id`,
+          AND c.id = j.campaign_id AND i.id = c.firmware_id
+        RETURNING j.campaign_id, j.state`,
       [sn, firmware, at],
-    )) as [Array<{ campaign_id: string }>, number];
-    return rows[0] ? { campaignId: rows[0].campaign_id } : null;
+    )) as [Array<{ campaign_id: string; state: JobState }>, number];
+    return rows[0] ? { campaignId: rows[0].campaign_id, succeeded: rows[0].state === 'succeeded' } : null;
   }
 
   /**

@@ -12,8 +12,8 @@ export type StatusOutcome = 'no_firmware' | 'recorded' | 'job_succeeded';
  * A device's status report: the registry's firmware follows what it says, and
  * a job of this device for exactly that version succeeds. This is the only
  * way a job succeeds: a device that "installed" but came back on its old
- * version is not counted as updated; its job stays as it was until it fails
- * or times out.
+ * version is not counted as updated; its job notes the version it reported
+ * and stays as it was until it fails or times out.
  */
 @Injectable()
 export class SettleOnStatus {
@@ -28,8 +28,8 @@ export class SettleOnStatus {
   async execute(sn: string, status: StatusPayload): Promise<StatusOutcome> {
     if (status.firmware === undefined) return 'no_firmware';
     await this.devices.recordReportedFirmware(sn, status.firmware);
-    const settled = await this.jobs.succeedIfTarget(sn, status.firmware, this.clock.now());
-    if (!settled) return 'recorded';
+    const settled = await this.jobs.settleOnReport(sn, status.firmware, this.clock.now());
+    if (!settled?.succeeded) return 'recorded';
     await this.delivery.withdraw([sn]);
     await this.advance.execute(settled.campaignId);
     return 'job_succeeded';

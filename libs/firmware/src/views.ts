@@ -77,6 +77,7 @@ export interface JobView {
   progress: number | null;
   reason: string | null;
   fromVersion: string | null;
+  reportedVersion: string | null;
   notifiedAt: string | null;
   deadline: string | null;
   endedAt: string | null;
@@ -92,6 +93,7 @@ export function toJobView(job: JobEntity): JobView {
     progress: job.progress,
     reason: job.reason,
     fromVersion: job.fromVersion,
+    reportedVersion: job.reportedVersion,
     notifiedAt: job.notifiedAt?.toISOString() ?? null,
     deadline: job.deadline?.toISOString() ?? null,
     endedAt: job.endedAt?.toISOString() ?? null,

@@ -58,6 +58,7 @@ export class Firmware1764401500000 implements MigrationInterface {
         progress smallint CHECK (progress BETWEEN 0 AND 100),
         reason varchar(256),
         from_version varchar(32),
+        reported_version varchar(32),
         notified_at timestamptz,
         deadline timestamptz,
         published_at timestamptz,
