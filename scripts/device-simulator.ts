@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { FAULT_SEVERITIES, topics, type FaultReportPayload, type PairingResultPayload, type StatusPayload } from '#libs/mqtt-contract';
+import { OtaDevice, type OtaBehaviour, type OtaEvent, type TrustedKey } from './simulator/ota.js';
 
 /** One appliance the simulator plays: its SN and secret, and the pairing token to confirm, if any. */
 export interface SimulatedDevice {
@@ -27,6 +28,8 @@ export interface SimulationOptions {
   concurrency?: number;
   /** Keep the connections open (printing what arrives) until the returned `stop` is called. */
   stay?: boolean;
+  /** Take firmware jobs as `behaviour` says (scripts/simulator/ota.ts), staying connected; needs `firmware`. */
+  ota?: { behaviour: OtaBehaviour; trustedKeys: TrustedKey[]; chunkBytes?: number };
 }
 
 /** What happened, one line per event; the CLI prints each as a JSON line. */
@@ -37,7 +40,8 @@ export type SimulationEvent =
   | { sn: string; event: 'status'; online: boolean }
   | { sn: string; event: 'fault'; reportId: string; stored: string | null; reason?: string }
   | { sn: string; event: 'reset' }
-  | { sn: string; event: 'message'; topic: string; payload: string };
+  | { sn: string; event: 'message'; topic: string; payload: string }
+  | OtaEvent;
 
 export interface SimulationProgress {
   total: number;
@@ -68,6 +72,7 @@ export async function simulate(
   const events: SimulationEvent[] = [];
   const progress: SimulationProgress = { total: options.devices.length, connected: 0, refused: 0, paired: 0, faultsAcked: 0, done: 0 };
   const clients: MqttClient[] = [];
+  const otaDevices: OtaDevice[] = [];
   const emit = (event: SimulationEvent) => {
     events.push(event);
     listeners.onEvent?.(event);
@@ -134,6 +139,10 @@ export async function simulate(
       await client.publishAsync(topics.reset(device.sn), '{}', { qos: 1 });
       emit({ sn: device.sn, event: 'reset' });
     }
+    if (options.ota) {
+      const ota = { ...options.ota, url: options.url, sn: device.sn, secret: device.secret, firmware: options.firmware ?? '0.0.0' };
+      otaDevices.push(await OtaDevice.start({ ...ota, onEvent: emit }, client));
+    }
   };
 
   const queue = [...options.devices];
@@ -147,9 +156,10 @@ export async function simulate(
   await Promise.all(workers);
 
   const stop = async () => {
+    await Promise.all(otaDevices.map((device) => device.stop()));
     await Promise.all(clients.map((client) => client.endAsync().catch(() => undefined)));
   };
-  if (!options.stay) await stop();
+  if (!options.stay && !options.ota) await stop();
   return { events, progress, stop };
 }
 

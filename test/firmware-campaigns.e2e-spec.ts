@@ -1,3 +1,6 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { topics } from '#libs/mqtt-contract';
 import { OtaDevice, type OtaBehaviour } from '../scripts/simulator/ota.js';
@@ -131,7 +134,7 @@ describe('a staged campaign', () => {
     const failed = await jobsOf(backend, admin, created.body.id, '&state=failed');
     expect(failed.map((job) => job.reason)).toEqual(['sha256 mismatch', 'sha256 mismatch']);
     // Nobody beyond the first step was sent anything.
-    for (const device of simulated.filter((candidate) => later.includes(candidate.sn))) expect(device.events).toEqual([]);
+    for (const device of simulated.filter((candidate) => later.includes(candidate.sn))) expect(device.received).toEqual([]);
 
     const resumed = await call('POST', `${backend.provisioningUrl}/v1/admin/campaigns/${created.body.id}/resume`, { token: admin });
     expect(resumed.status).toBe(200);
@@ -304,6 +307,62 @@ describe('a staged campaign', () => {
     expect(next.status).toBe(201);
     expect(next.body.targeted).toBe(30);
     await call('POST', `${backend.provisioningUrl}/v1/admin/campaigns/${next.body.id}/cancel`, { token: admin });
+  });
+});
+
+describe('the device simulator', () => {
+  it('plays appliances taking their jobs from the command line (npm run device:sim -- --ota), as the README walkthrough does', async () => {
+    const { devices, firmwareId } = await fleetWithImage(2);
+    const keys = join(backend.dataDir, 'trusted-keys.json');
+    await writeFile(keys, JSON.stringify([{ id: maker.id, publicKey: maker.publicKey }]));
+    const labels = join(backend.dataDir, 'ota-labels.csv');
+    await writeFile(labels, ['sn,deviceSecret', ...devices.map((device) => `${device.sn},${device.deviceSecret}`)].join('\n'));
+    const cli = spawn(
+      process.execPath,
+      [
+        'dist/scripts/device-sim.js',
+        '--labels',
+        labels,
+        '--url',
+        backend.mqttUrl,
+        '--firmware',
+        '1.0.0',
+        '--ota',
+        'update',
+        '--trust-keys',
+        keys,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    cli.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => cli.once('exit', resolve));
+    try {
+      await eventually(async () => output.split('\n').filter((line) => line.includes('"state":"ready"')).length === 2, 10_000);
+      const created = await createCampaign({ firmwareId });
+      const done = await campaignWhen(backend, admin, created.body.id, (campaign) => campaign.status === 'completed');
+      expect(countsOnly(done.counts)).toEqual({ succeeded: 2 });
+      const restarted = output
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+        .filter((event) => event.event === 'ota' && event.state === 'restarted');
+      expect(restarted.map((event) => event.firmware)).toEqual(['1.1.0', '1.1.0']);
+    } finally {
+      cli.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses --ota without the version the device runs, or with an unknown behaviour', () => {
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, ['dist/scripts/device-sim.js', '--sn', 'SN-0001', '--secret', 'x', ...args]);
+    const noVersion = run(['--ota', 'update']);
+    expect(noVersion.status).toBe(2);
+    expect(noVersion.stderr.toString()).toMatch(/--ota needs --firmware <x\.y\.z>/);
+    const unknown = run(['--ota', 'explode', '--firmware', '1.0.0']);
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr.toString()).toMatch(/--ota must be one of update, fail-install, corrupt, silent, old-version/);
   });
 });
 

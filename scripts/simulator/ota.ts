@@ -39,7 +39,8 @@ export type OtaEvent =
   | { sn: string; event: 'ota'; state: 'received' | 'downloading' | 'installing' | 'ignored'; jobId: string; version: string }
   | { sn: string; event: 'ota'; state: 'failed'; jobId: string; version: string; reason: string }
   | { sn: string; event: 'ota'; state: 'restarted'; jobId: string; version: string; firmware: string }
-  | { sn: string; event: 'ota'; state: 'withdrawn' };
+  | { sn: string; event: 'ota'; state: 'withdrawn' }
+  | { sn: string; event: 'ota'; state: 'ready'; firmware: string };
 
 /**
  * One appliance that takes firmware jobs: it connects with its own
@@ -100,6 +101,7 @@ export class OtaDevice {
     const status: StatusPayload = { online: true, firmware: this.firmware };
     await client.publishAsync(topics.status(this.options.sn), JSON.stringify(status), { qos: 1, retain: true });
     await client.subscribeAsync(topics.otaJob(this.options.sn), { qos: 1 });
+    this.emit({ sn: this.sn, event: 'ota', state: 'ready', firmware: this.firmware });
   }
 
   private async onJob(payload: Buffer): Promise<void> {
