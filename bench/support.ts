@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +42,7 @@ export async function openDatabase(leftBehind: string): Promise<{ url: string; c
 export async function registerDevices(
   url: string,
   count: number,
-  series: { snPrefix: string; macPrefix: string },
+  series: { snPrefix: string; macPrefix: string; model?: string; firmware?: string },
 ): Promise<IssuedDevice[]> {
   const config = loadConfig({ env: { NODE_ENV: 'test' } });
   const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
@@ -52,8 +52,8 @@ export async function registerDevices(
     const rows = Array.from({ length: count }, (_, index) => ({
       sn: `${series.snPrefix}-${run}-${index}`,
       mac: `${series.macPrefix}:${index.toString(16).padStart(8, '0').toUpperCase().match(/../g)!.join(':')}`,
-      model: 'BENCH',
-      firmware: null,
+      model: series.model ?? 'BENCH',
+      firmware: series.firmware ?? null,
     }));
     return (await registry.register(rows, { chunkSize: 2000 })).issued;
   } finally {
@@ -119,4 +119,18 @@ export async function sql<T = Record<string, unknown>>(url: string, text: string
   } finally {
     await client.end();
   }
+}
+
+/** Signs a phone in through the API, reading the code from the outbox of a backend whose data is in `dataDir`. */
+export async function signIn(http: string, dataDir: string, phone: string): Promise<string> {
+  const post = (path: string, body: unknown) =>
+    fetch(`${http}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await post('/v1/auth/otp', { phone });
+  const lines = (await readFile(join(dataDir, 'sms-outbox.jsonl'), 'utf8')).trim().split('\n');
+  const code = lines
+    .map((line) => JSON.parse(line) as { to: string; code: string })
+    .reverse()
+    .find((message) => message.to === phone)!.code;
+  const login = (await (await post('/v1/auth/login', { phone, code })).json()) as { accessToken: string };
+  return login.accessToken;
 }

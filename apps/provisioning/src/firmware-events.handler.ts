@@ -1,6 +1,7 @@
 import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, type MqttContext } from '@nestjs/microservices';
 import { RecordProgress, SettleOnStatus } from '#libs/firmware';
+import { OrderedByKey } from '#libs/platform';
 import {
   decodePayload,
   OtaProgressPayload,
@@ -14,12 +15,14 @@ import {
  * Firmware messages from appliances (QoS 1; the PUBACK waits for the commit):
  * progress on `ota/progress`, and the retained `status`, where the registry's
  * firmware follows what a device reports and a job succeeds only when the
- * restarted device reports its target version. Jobs only move forward, so
- * reports of one device handled out of order cannot undo each other.
+ * restarted device reports its target version. Messages of one device are
+ * handled one after another in arrival order (progress 0 then 100 must not
+ * land as 100 then 0); jobs also only move forward.
  */
 @Controller()
 export class FirmwareEventsHandler {
   private readonly logger = new Logger('FirmwareEvents');
+  private readonly ordered = new OrderedByKey();
 
   constructor(
     private readonly recordProgress: RecordProgress,
@@ -35,7 +38,7 @@ export class FirmwareEventsHandler {
       this.logger.warn(`firmware progress ignored: ${decoded.reason}`);
       return;
     }
-    await this.recordProgress.execute(message.sn, decoded.value);
+    await this.ordered.run(message.sn, () => this.recordProgress.execute(message.sn, decoded.value));
   }
 
   /** The broker's own `{online:false}` on a drop, and a cleared retained status, carry no firmware and change nothing. */
@@ -48,7 +51,7 @@ export class FirmwareEventsHandler {
       this.logger.warn(`status ignored: ${decoded.reason}`);
       return;
     }
-    await this.settleOnStatus.execute(message.sn, decoded.value);
+    await this.ordered.run(message.sn, () => this.settleOnStatus.execute(message.sn, decoded.value));
   }
 
   private read(context: MqttContext, kind: DeviceTopicKind): { sn: string; payload: Buffer } | undefined {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DeviceFirmwareRepository } from '#libs/devices';
 import { Clock } from '#libs/identity';
@@ -42,11 +42,13 @@ export interface CreatedCampaign {
  * Targets the image's model (narrowed by fromVersions and sns), gives each
  * target a step at random, and starts the first step, in a handful of
  * statements whatever the fleet's size: one read of the devices, one of the
- * devices other campaigns hold, one INSERT of every job. Messages go out after
- * the commit.
+ * devices other campaigns hold, one INSERT of every job. The first step's
+ * messages go out after the commit, without holding up the answer.
  */
 @Injectable()
 export class CreateCampaign {
+  private readonly logger = new Logger('CreateCampaign');
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly images: FirmwareImageRepository,
@@ -106,10 +108,13 @@ export class CreateCampaign {
       if (created.length < rows.length) await this.campaigns.setTargeted(id, created.length, manager);
       return created;
     });
-    await this.delivery.deliver(
-      inserted.filter((job) => job.notified),
-      image,
-    );
+    // The answer does not wait for the messages: a message that never reaches the broker is sent again by the sweep.
+    void this.delivery
+      .deliver(
+        inserted.filter((job) => job.notified),
+        image,
+      )
+      .catch((error: unknown) => this.logger.warn(`first step's job messages not all sent, the sweep retries: ${String(error)}`));
     const lost = free.length - inserted.length;
     return {
       id,

@@ -27,6 +27,7 @@ export class JobDelivery {
     const published = await this.notifier.publish(jobs.map((job) => this.messageFor(job, image)));
     if (published.length < jobs.length) this.logger.warn(`${jobs.length - published.length} job message(s) not sent; the sweep retries`);
     await this.jobs.markPublished(published);
+    await this.clearEndedMeanwhile(published);
     return published.length;
   }
 
@@ -35,7 +36,18 @@ export class JobDelivery {
     if (jobs.length === 0) return 0;
     const published = new Set(await this.notifier.publish(jobs.map((job) => this.messageFor(job, job))));
     await this.jobs.markUnpublished(jobs.filter((job) => !published.has(job.id)).map((job) => job.id));
+    await this.clearEndedMeanwhile([...published]);
     return published.size;
+  }
+
+  /**
+   * A job withdrawn (or ended) while its message was on the way may have been
+   * cleared before the message landed; clearing it again now, on the same
+   * link and so after the message, leaves no retained job behind.
+   */
+  private async clearEndedMeanwhile(published: readonly string[]): Promise<void> {
+    const ended = await this.jobs.endedAmong(published);
+    if (ended.length > 0) await this.notifier.clear(ended.map((job) => job.sn));
   }
 
   async withdraw(sns: readonly string[]): Promise<void> {

@@ -103,6 +103,14 @@ export class JobRepository {
     return rows;
   }
 
+  /** Which of these jobs have ended (e.g. withdrawn while their message was on its way), with their devices. */
+  async endedAmong(ids: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<JobAddress[]> {
+    if (ids.length === 0) return [];
+    return (await manager.query(`SELECT id, sn FROM firmware_jobs WHERE id = ANY($1::uuid[]) AND ended_at IS NOT NULL`, [
+      ids,
+    ])) as JobAddress[];
+  }
+
   async markPublished(ids: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<void> {
     if (ids.length === 0) return;
     await manager.query(`UPDATE firmware_jobs SET published_at = now() WHERE id = ANY($1::uuid[]) AND published_at IS NULL`, [ids]);
