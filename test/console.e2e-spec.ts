@@ -94,7 +94,7 @@ describeInBrowser('console in the browser', () => {
 
     await signInThroughConsole(page, backend, adminPhone);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Open tickets', 'Technicians', 'Statistics']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual(['Open tickets', 'Technicians', 'Statistics', 'Firmware']);
     expect(await page.getByTestId('signed-in-as').textContent()).toContain('admin');
     expect(requests.length).toBeGreaterThan(0);
     for (const url of requests) expect(origins()).toContain(new URL(url).origin);
