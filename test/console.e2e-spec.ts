@@ -197,7 +197,7 @@ describeInBrowser('console in the browser', () => {
 it('README shows exactly the screenshots the browser suites take', () => {
   const readme = readFileSync('README.md', 'utf8');
   const shown = [...readme.matchAll(/\(docs\/console\/([\w-]+)\.png\)/g)].map((match) => match[1]).sort();
-  const taken = ['console.e2e-spec.ts', 'console-visits.e2e-spec.ts']
+  const taken = ['console.e2e-spec.ts', 'console-visits.e2e-spec.ts', 'firmware-console.e2e-spec.ts']
     .flatMap((suite) => [...readFileSync(`test/${suite}`, 'utf8').matchAll(/shoot\([^,]+, '([\w-]+)'\)/g)].map((match) => match[1]))
     .sort();
   expect(shown).toEqual(taken);

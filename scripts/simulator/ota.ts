@@ -56,6 +56,8 @@ export class OtaDevice {
   private readonly handled = new Set<string>();
   private download: AbortController | undefined;
   private stopped = false;
+  /** A job is in hand and not finished (silent devices keep it so for ever). */
+  private active = false;
   private readonly keys: Map<string, KeyObject>;
   private work: Promise<void> = Promise.resolve();
 
@@ -107,24 +109,32 @@ export class OtaDevice {
   private async onJob(payload: Buffer): Promise<void> {
     if (this.stopped) return;
     if (payload.length === 0) {
-      this.download?.abort();
-      this.emit({ sn: this.sn, event: 'ota', state: 'withdrawn' });
+      // The job was cleared: news only while the device was still working on it (withdrawn, or timed out).
+      if (this.active) {
+        this.active = false;
+        this.download?.abort();
+        this.emit({ sn: this.sn, event: 'ota', state: 'withdrawn' });
+      }
       return;
     }
     const decoded = decodePayload(OtaJobPayload, payload);
     if (!decoded.ok) return;
     const job = decoded.value;
     const base = { sn: this.sn, event: 'ota' as const, jobId: job.jobId, version: job.version };
-    if (this.handled.has(job.jobId) || job.version === this.firmware) {
+    // The same retained job comes back after the restart: it was handled already.
+    if (this.handled.has(job.jobId)) return;
+    this.handled.add(job.jobId);
+    if (job.version === this.firmware) {
       this.emit({ ...base, state: 'ignored' });
       return;
     }
-    this.handled.add(job.jobId);
+    this.active = true;
     this.received.push(job);
     this.emit({ ...base, state: 'received' });
     if (this.options.behaviour === 'silent') return;
 
     const fail = async (reason: string) => {
+      this.active = false;
       await this.progress({ jobId: job.jobId, state: 'failed', reason });
       this.emit({ ...base, state: 'failed', reason });
     };
@@ -148,6 +158,7 @@ export class OtaDevice {
     this.emit({ ...base, state: 'installing' });
     if (this.options.behaviour === 'fail-install') return fail('install failed: flash write error');
     await this.progress({ jobId: job.jobId, state: 'installing', progress: 100 });
+    this.active = false;
     await this.restart(this.options.behaviour === 'old-version' ? this.firmware : job.version);
     this.emit({ ...base, state: 'restarted', firmware: this.firmware });
   }

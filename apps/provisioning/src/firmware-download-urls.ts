@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AppConfig } from '#libs/config';
 import { DownloadUrls } from '#libs/firmware';
@@ -15,6 +15,9 @@ export class ProvisioningDownloadUrls extends DownloadUrls {
     private readonly adapterHost: HttpAdapterHost,
   ) {
     super();
+    if (config.env === 'production' && !config.firmware.downloadBaseUrl) {
+      new Logger('FirmwareDownloads').warn('firmware.downloadBaseUrl (FIRMWARE_DOWNLOAD_BASE_URL) is empty: job URLs point at 127.0.0.1');
+    }
   }
 
   forJob(jobId: string, token: string): string {
