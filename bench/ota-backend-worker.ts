@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import pg from 'pg';
 import { startBackend } from '../scripts/backend.js';
-import { loadConfig } from '#libs/config';
 import { createLogger } from '#libs/platform';
+import { benchBackendConfig } from './support.js';
 
 // The whole backend in its own process, counting every statement it sends to PostgreSQL (each
 // pg query, BEGIN and COMMIT included). argv: <databaseUrl> <dataDir> <adminPhone> <signingKeysJson>.
@@ -15,18 +15,7 @@ pg.Client.prototype.query = function counted(this: pg.Client, ...args: unknown[]
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
 
-const config = loadConfig({
-  env: { NODE_ENV: 'test' },
-  overrides: {
-    host: '127.0.0.1',
-    dataDir,
-    database: { url: databaseUrl },
-    log: { level: 'silent' },
-    sms: { driver: 'outbox', outbox: `${dataDir}/sms-outbox.jsonl` },
-    auth: { adminPhones: [adminPhone], otp: { perIpPerHour: 100000 } },
-    firmware: { signingKeys: JSON.parse(signingKeys) },
-  },
-});
+const config = benchBackendConfig(databaseUrl, dataDir, adminPhone, { firmware: { signingKeys: JSON.parse(signingKeys) } });
 const backend = await startBackend(config, createLogger('silent'));
 process.on('message', async (message: string) => {
   if (message === 'statements') process.send?.({ statements });

@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '#libs/config';
+import { generate } from 'mqtt-packet';
+import { loadConfig, type AppConfig } from '#libs/config';
 import { dataSourceOptions, runMigrations, startEmbeddedPostgres } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
 
@@ -133,4 +134,39 @@ export async function signIn(http: string, dataDir: string, phone: string): Prom
     .find((message) => message.to === phone)!.code;
   const login = (await (await post('/v1/auth/login', { phone, code })).json()) as { accessToken: string };
   return login.accessToken;
+}
+
+/** The whole backend's configuration in a bench worker: silent, on 127.0.0.1, the outbox SMS driver, `adminPhone` an admin. */
+export function benchBackendConfig(
+  databaseUrl: string,
+  dataDir: string,
+  adminPhone: string,
+  overrides: Record<string, unknown> = {},
+): AppConfig {
+  return loadConfig({
+    env: { NODE_ENV: 'test' },
+    overrides: {
+      host: '127.0.0.1',
+      dataDir,
+      database: { url: databaseUrl },
+      log: { level: 'silent' },
+      sms: { driver: 'outbox', outbox: `${dataDir}/sms-outbox.jsonl` },
+      auth: { adminPhones: [adminPhone], otp: { perIpPerHour: 100000 } },
+      ...overrides,
+    },
+  });
+}
+
+/** A device's CONNECT packet (MQTT 3.1.1, clean session, no keepalive), ready to write to a raw socket. */
+export function connectPacket(device: IssuedDevice): Buffer {
+  return generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    keepalive: 0,
+    clientId: device.sn,
+    username: device.sn,
+    password: Buffer.from(device.deviceSecret),
+  });
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { FAULT_SEVERITIES, topics, type FaultReportPayload, type PairingResultPayload, type StatusPayload } from '#libs/mqtt-contract';
+import { connectAppliance } from './simulator/connect.js';
 import { OtaDevice, type OtaBehaviour, type OtaEvent, type TrustedKey } from './simulator/ota.js';
 
 /** One appliance the simulator plays: its SN and secret, and the pairing token to confirm, if any. */
@@ -82,7 +83,7 @@ export async function simulate(
   const play = async (device: SimulatedDevice) => {
     let client: MqttClient;
     try {
-      client = await connect(options.url, device);
+      client = await connectAppliance(options.url, device);
     } catch (error) {
       progress.refused += 1;
       emit({ sn: device.sn, event: 'refused', reason: error instanceof Error ? error.message : String(error) });
@@ -161,27 +162,6 @@ export async function simulate(
   };
   if (!options.stay && !options.ota) await stop();
   return { events, progress, stop };
-}
-
-function connect(url: string, device: SimulatedDevice): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, {
-      clientId: device.sn,
-      username: device.sn,
-      password: device.secret,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-    });
-    client.once('connect', () => {
-      client.options.reconnectPeriod = 1000;
-      resolve(client);
-    });
-    client.once('error', (error) => {
-      client.end(true);
-      reject(error);
-    });
-    client.once('close', () => reject(new Error('connection closed before CONNACK')));
-  });
 }
 
 /** The next JSON message on `topic` (matching `accept`), or undefined after `timeoutMs`. */

@@ -10,7 +10,7 @@ import { loadConfig } from '#libs/config';
 import type { IssuedDevice } from '#libs/devices';
 import { topics } from '#libs/mqtt-contract';
 import type { BenchResult, BenchSection } from '../section.js';
-import { inParallel, openDatabase, registerDevices, signIn, startWorker, stopWorker } from '../support.js';
+import { connectPacket, inParallel, openDatabase, registerDevices, signIn, startWorker, stopWorker } from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_OTA_DEVICES ?? 10_000);
 const IMAGE_BYTES = 64 * 1024;
@@ -160,18 +160,7 @@ class Fleet {
       });
       socket.on('data', (data) => incoming.parse(data));
       socket.once('error', reject);
-      socket.write(
-        generate({
-          cmd: 'connect',
-          protocolId: 'MQTT',
-          protocolVersion: 4,
-          clean: true,
-          keepalive: 0,
-          clientId: device.sn,
-          username: device.sn,
-          password: Buffer.from(device.deviceSecret),
-        }),
-      );
+      socket.write(connectPacket(device));
     });
   }
 

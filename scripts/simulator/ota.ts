@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { decodePayload, OtaJobPayload, topics, type OtaProgressPayload, type StatusPayload } from '#libs/mqtt-contract';
+import { connectAppliance } from './connect.js';
 
 /**
  * How a simulated appliance handles a firmware job:
@@ -93,7 +94,7 @@ export class OtaDevice {
   }
 
   private async online(existing?: MqttClient): Promise<void> {
-    const client = existing ?? (await connectDevice(this.options.url, this.options.sn, this.options.secret));
+    const client = existing ?? (await connectAppliance(this.options.url, this.options));
     this.client = client;
     client.on('message', (topic, payload) => {
       if (topic !== topics.otaJob(this.options.sn)) return;
@@ -196,18 +197,4 @@ export class OtaDevice {
     this.firmware = firmware;
     await this.online();
   }
-}
-
-function connectDevice(url: string, sn: string, secret: string): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { clientId: sn, username: sn, password: secret, reconnectPeriod: 0, connectTimeout: 10_000 });
-    client.once('connect', () => {
-      client.options.reconnectPeriod = 1000;
-      resolve(client);
-    });
-    client.once('error', (error) => {
-      client.end(true);
-      reject(error);
-    });
-  });
 }
