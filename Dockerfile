@@ -24,6 +24,8 @@ COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules node_modules
 COPY --from=build --chown=root:root /app/dist dist
 COPY --chown=root:root config config
+# The one folder the app writes (firmware images, a volume in docker-compose.yml); a new volume takes its owner from here.
+RUN mkdir -p /app/data/firmware && chown node:node /app/data/firmware
 # Runs unprivileged; the code and config are root-owned and read-only to it.
 USER node
 EXPOSE 1883 8883 3000 3001 3002

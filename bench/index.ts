@@ -4,10 +4,11 @@ import { markdownTable, type BenchSection } from './section.js';
 import { brokerConnectStorm } from './sections/broker-connect-storm.js';
 import { pairingWave } from './sections/pairing-wave.js';
 import { faultIngestion } from './sections/fault-ingestion.js';
+import { otaCampaign } from './sections/ota-campaign.js';
 
 // `npm run bench [-- --only <section>]`: benchmarks, not tests. Each section prints a Markdown table
 // ready for the README's Performance section.
-const SECTIONS: BenchSection[] = [brokerConnectStorm, pairingWave, faultIngestion];
+const SECTIONS: BenchSection[] = [brokerConnectStorm, pairingWave, faultIngestion, otaCampaign];
 
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;

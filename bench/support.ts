@@ -1,11 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { loadConfig } from '#libs/config';
+import { generate } from 'mqtt-packet';
+import { loadConfig, type AppConfig } from '#libs/config';
 import { dataSourceOptions, runMigrations, startEmbeddedPostgres } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
 
@@ -42,7 +43,7 @@ export async function openDatabase(leftBehind: string): Promise<{ url: string; c
 export async function registerDevices(
   url: string,
   count: number,
-  series: { snPrefix: string; macPrefix: string },
+  series: { snPrefix: string; macPrefix: string; model?: string; firmware?: string },
 ): Promise<IssuedDevice[]> {
   const config = loadConfig({ env: { NODE_ENV: 'test' } });
   const dataSource = await new DataSource(dataSourceOptions(url)).initialize();
@@ -52,8 +53,8 @@ export async function registerDevices(
     const rows = Array.from({ length: count }, (_, index) => ({
       sn: `${series.snPrefix}-${run}-${index}`,
       mac: `${series.macPrefix}:${index.toString(16).padStart(8, '0').toUpperCase().match(/../g)!.join(':')}`,
-      model: 'BENCH',
-      firmware: null,
+      model: series.model ?? 'BENCH',
+      firmware: series.firmware ?? null,
     }));
     return (await registry.register(rows, { chunkSize: 2000 })).issued;
   } finally {
@@ -119,4 +120,53 @@ export async function sql<T = Record<string, unknown>>(url: string, text: string
   } finally {
     await client.end();
   }
+}
+
+/** Signs a phone in through the API, reading the code from the outbox of a backend whose data is in `dataDir`. */
+export async function signIn(http: string, dataDir: string, phone: string): Promise<string> {
+  const post = (path: string, body: unknown) =>
+    fetch(`${http}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await post('/v1/auth/otp', { phone });
+  const lines = (await readFile(join(dataDir, 'sms-outbox.jsonl'), 'utf8')).trim().split('\n');
+  const code = lines
+    .map((line) => JSON.parse(line) as { to: string; code: string })
+    .reverse()
+    .find((message) => message.to === phone)!.code;
+  const login = (await (await post('/v1/auth/login', { phone, code })).json()) as { accessToken: string };
+  return login.accessToken;
+}
+
+/** The whole backend's configuration in a bench worker: silent, on 127.0.0.1, the outbox SMS driver, `adminPhone` an admin. */
+export function benchBackendConfig(
+  databaseUrl: string,
+  dataDir: string,
+  adminPhone: string,
+  overrides: Record<string, unknown> = {},
+): AppConfig {
+  return loadConfig({
+    env: { NODE_ENV: 'test' },
+    overrides: {
+      host: '127.0.0.1',
+      dataDir,
+      database: { url: databaseUrl },
+      log: { level: 'silent' },
+      sms: { driver: 'outbox', outbox: `${dataDir}/sms-outbox.jsonl` },
+      auth: { adminPhones: [adminPhone], otp: { perIpPerHour: 100000 } },
+      ...overrides,
+    },
+  });
+}
+
+/** A device's CONNECT packet (MQTT 3.1.1, clean session, no keepalive), ready to write to a raw socket. */
+export function connectPacket(device: IssuedDevice): Buffer {
+  return generate({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    keepalive: 0,
+    clientId: device.sn,
+    username: device.sn,
+    password: Buffer.from(device.deviceSecret),
+  });
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { FAULT_SEVERITIES } from '#libs/mqtt-contract';
 import { parseLabels, parseTokens, simulate, type SimulatedDevice, type SimulationProgress } from './device-simulator.js';
+import { otaOptions } from './simulator/ota-options.js';
 
 // `npm run device:sim -- ...`: plays one or many appliances against the broker with their own
 // credentials. Results go to stdout as JSON lines, progress to stderr. See README, "Pairing an appliance".
@@ -14,6 +15,9 @@ const usage = `usage: npm run device:sim -- (--sn <SN> --secret <secret> | --lab
          [--faults <n>] [--code <code>] [--severity info|warning|critical]   publish n fault reports each
          [--reset]                       report a factory reset
          [--stay]                        stay connected and print what arrives, until Ctrl-C
+         [--ota update|fail-install|corrupt|silent|old-version]   take firmware jobs so (needs --firmware; stays connected)
+         [--trust-keys <keys.json>]      the maker's public keys [{id, publicKey}] (default: FIRMWARE_SIGNING_KEYS)
+         [--ota-chunk <bytes>]           download in ranged requests of this size
          [--wait <ms>]                   how long to wait for each answer (default 10000)`;
 
 const values = readArgs();
@@ -36,6 +40,9 @@ function readArgs() {
         severity: { type: 'string' },
         reset: { type: 'boolean' },
         stay: { type: 'boolean' },
+        ota: { type: 'string' },
+        'trust-keys': { type: 'string' },
+        'ota-chunk': { type: 'string' },
         wait: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -66,6 +73,8 @@ if (values.tokens) {
 if (values.severity && !(FAULT_SEVERITIES as readonly string[]).includes(values.severity))
   fail(`--severity must be one of ${FAULT_SEVERITIES.join(', ')}`);
 
+const ota = values.ota ? await otaOptions(values, fail) : undefined;
+
 const url = values.url ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 process.stderr.write(`simulating ${devices.length} appliance(s) against ${url}\n`);
 const draw = progressLine();
@@ -80,6 +89,7 @@ const simulation = await simulate(
     severity: values.severity as (typeof FAULT_SEVERITIES)[number] | undefined,
     reset: values.reset,
     stay: values.stay,
+    ota,
     waitMs: values.wait ? positive(values.wait, '--wait') : undefined,
   },
   {
@@ -90,7 +100,7 @@ const simulation = await simulate(
   },
 );
 draw(simulation.progress, true);
-if (values.stay) {
+if (values.stay || ota) {
   process.stderr.write('connected; Ctrl-C to stop\n');
   process.once('SIGINT', () => void simulation.stop().then(() => process.exit(0)));
 } else {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { FAULT_SEVERITIES, topics, type FaultReportPayload, type PairingResultPayload, type StatusPayload } from '#libs/mqtt-contract';
+import { connectAppliance } from './simulator/connect.js';
+import { OtaDevice, type OtaBehaviour, type OtaEvent, type TrustedKey } from './simulator/ota.js';
 
 /** One appliance the simulator plays: its SN and secret, and the pairing token to confirm, if any. */
 export interface SimulatedDevice {
@@ -27,6 +29,8 @@ export interface SimulationOptions {
   concurrency?: number;
   /** Keep the connections open (printing what arrives) until the returned `stop` is called. */
   stay?: boolean;
+  /** Take firmware jobs as `behaviour` says (scripts/simulator/ota.ts), staying connected; needs `firmware`. */
+  ota?: { behaviour: OtaBehaviour; trustedKeys: TrustedKey[]; chunkBytes?: number };
 }
 
 /** What happened, one line per event; the CLI prints each as a JSON line. */
@@ -37,7 +41,8 @@ export type SimulationEvent =
   | { sn: string; event: 'status'; online: boolean }
   | { sn: string; event: 'fault'; reportId: string; stored: string | null; reason?: string }
   | { sn: string; event: 'reset' }
-  | { sn: string; event: 'message'; topic: string; payload: string };
+  | { sn: string; event: 'message'; topic: string; payload: string }
+  | OtaEvent;
 
 export interface SimulationProgress {
   total: number;
@@ -68,6 +73,7 @@ export async function simulate(
   const events: SimulationEvent[] = [];
   const progress: SimulationProgress = { total: options.devices.length, connected: 0, refused: 0, paired: 0, faultsAcked: 0, done: 0 };
   const clients: MqttClient[] = [];
+  const otaDevices: OtaDevice[] = [];
   const emit = (event: SimulationEvent) => {
     events.push(event);
     listeners.onEvent?.(event);
@@ -77,7 +83,7 @@ export async function simulate(
   const play = async (device: SimulatedDevice) => {
     let client: MqttClient;
     try {
-      client = await connect(options.url, device);
+      client = await connectAppliance(options.url, device);
     } catch (error) {
       progress.refused += 1;
       emit({ sn: device.sn, event: 'refused', reason: error instanceof Error ? error.message : String(error) });
@@ -134,6 +140,10 @@ export async function simulate(
       await client.publishAsync(topics.reset(device.sn), '{}', { qos: 1 });
       emit({ sn: device.sn, event: 'reset' });
     }
+    if (options.ota) {
+      const ota = { ...options.ota, url: options.url, sn: device.sn, secret: device.secret, firmware: options.firmware ?? '0.0.0' };
+      otaDevices.push(await OtaDevice.start({ ...ota, onEvent: emit }, client));
+    }
   };
 
   const queue = [...options.devices];
@@ -147,31 +157,11 @@ export async function simulate(
   await Promise.all(workers);
 
   const stop = async () => {
+    await Promise.all(otaDevices.map((device) => device.stop()));
     await Promise.all(clients.map((client) => client.endAsync().catch(() => undefined)));
   };
-  if (!options.stay) await stop();
+  if (!options.stay && !options.ota) await stop();
   return { events, progress, stop };
-}
-
-function connect(url: string, device: SimulatedDevice): Promise<MqttClient> {
-  return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, {
-      clientId: device.sn,
-      username: device.sn,
-      password: device.secret,
-      reconnectPeriod: 0,
-      connectTimeout: 10_000,
-    });
-    client.once('connect', () => {
-      client.options.reconnectPeriod = 1000;
-      resolve(client);
-    });
-    client.once('error', (error) => {
-      client.end(true);
-      reject(error);
-    });
-    client.once('close', () => reject(new Error('connection closed before CONNACK')));
-  });
 }
 
 /** The next JSON message on `topic` (matching `accept`), or undefined after `timeoutMs`. */

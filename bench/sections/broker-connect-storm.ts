@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
-import { generate } from 'mqtt-packet';
 import type { IssuedDevice } from '#libs/devices';
 import type { BenchResult, BenchSection } from '../section.js';
-import { openDatabase, registerDevices, startWorker, stopWorker } from '../support.js';
+import { connectPacket, openDatabase, registerDevices, startWorker, stopWorker } from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 5000);
 const CONCURRENCY = 500;
@@ -92,18 +91,7 @@ interface StormResult {
 
 /** Opens one connection per device, CONCURRENCY at a time, until each got its CONNACK; keeps them open. */
 async function storm(port: number, devices: IssuedDevice[]): Promise<StormResult> {
-  const packets = devices.map((device) =>
-    generate({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      keepalive: 0,
-      clientId: device.sn,
-      username: device.sn,
-      password: Buffer.from(device.deviceSecret),
-    }),
-  );
+  const packets = devices.map(connectPacket);
   const sockets: Socket[] = [];
   let next = 0;
   let connected = 0;

@@ -1,11 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '#libs/mqtt-contract';
 import type { BenchResult, BenchSection } from '../section.js';
-import { inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
+import { inParallel, openDatabase, percentile, registerDevices, signIn, sql, startWorker, stopWorker } from '../support.js';
 
 const PAIRINGS = Number(process.env.BENCH_PAIRINGS ?? 1000);
 const CONCURRENCY = Number(process.env.BENCH_PAIRING_CONCURRENCY ?? 50);
@@ -112,19 +112,6 @@ export const pairingWave: BenchSection = {
     }
   },
 };
-
-async function signIn(http: string, dataDir: string, phone: string): Promise<string> {
-  const post = (path: string, body: unknown) =>
-    fetch(`${http}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  await post('/v1/auth/otp', { phone });
-  const lines = (await readFile(join(dataDir, 'sms-outbox.jsonl'), 'utf8')).trim().split('\n');
-  const code = lines
-    .map((line) => JSON.parse(line) as { to: string; code: string })
-    .reverse()
-    .find((message) => message.to === phone)!.code;
-  const login = (await (await post('/v1/auth/login', { phone, code })).json()) as { accessToken: string };
-  return login.accessToken;
-}
 
 async function countBindings(url: string, sns: string[]): Promise<number> {
   const rows = await sql<{ count: number }>(url, 'SELECT count(*)::int AS count FROM device_bindings WHERE sn = ANY($1)', [sns]);

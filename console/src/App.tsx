@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { api, whenSessionExpires } from './api';
+import { Campaigns } from './pages/Campaigns';
 import { Stats } from './pages/Stats';
 import { SignIn } from './pages/SignIn';
 import { Technicians } from './pages/Technicians';
@@ -22,6 +23,7 @@ function navFor(session: Session): NavItem[] {
           { to: '/tickets', label: 'Open tickets' },
           { to: '/technicians', label: 'Technicians' },
           { to: '/stats', label: 'Statistics' },
+          { to: '/campaigns', label: 'Firmware' },
         ]
       : []),
   ];
@@ -116,6 +118,7 @@ function page(route: string, session: Session, nav: NavItem[]) {
   if (route === '/tickets' && hasRole(session, 'admin')) return <Tickets />;
   if (route === '/technicians' && hasRole(session, 'admin')) return <Technicians />;
   if (route === '/stats' && hasRole(session, 'admin')) return <Stats />;
+  if (route === '/campaigns' && hasRole(session, 'admin')) return <Campaigns />;
   if (route === '/' || route === '/sign-in') {
     return <Redirect to={nav[0].to} />;
   }

@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DatabaseModule } from '#libs/database';
 import { DEVICES_ENTITIES, DevicesPrivacyModule } from '#libs/devices';
 import { FAULTS_ENTITIES, FaultsPrivacyModule } from '#libs/faults';
+import { FIRMWARE_ENTITIES } from '#libs/firmware';
 import { IDENTITY_ENTITIES, IdentityPrivacyModule } from '#libs/identity';
 import { PrivacyModule } from '#libs/privacy';
 
@@ -13,7 +14,7 @@ import { PrivacyModule } from '#libs/privacy';
  * personal data adds its entity list HERE, even when another app writes them.
  * The privacy CLIs (datamap, retention) read the same list.
  */
-export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES, ...FAULTS_ENTITIES];
+export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES, ...FAULTS_ENTITIES, ...FIRMWARE_ENTITIES];
 
 /**
  * The module of each context that adds to the rights (its @ErasureHook and

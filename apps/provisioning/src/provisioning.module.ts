@@ -4,13 +4,19 @@ import { ConfigModule, type AppConfig } from '#libs/config';
 import { DatabaseModule, healthChecksProvider } from '#libs/database';
 import { IdentityModule } from '#libs/identity';
 import { CredentialChangeNotifier, DevicesModule, MqttCredentialChangeNotifier } from '#libs/devices';
+import { DownloadUrls, FirmwareModule, MqttOtaJobNotifier, OtaJobNotifier } from '#libs/firmware';
 import { HealthController, MqttLink } from '#libs/platform';
 import { PrivacyModule, RetentionJob } from '#libs/privacy';
 import { AuthController } from './auth.controller.js';
+import { AdminCampaignsController } from './admin-campaigns.controller.js';
 import { AdminDevicesController } from './admin-devices.controller.js';
+import { AdminFirmwareController } from './admin-firmware.controller.js';
 import { AdminPoliciesController } from './admin-policies.controller.js';
 import { DeviceEventsHandler } from './device-events.handler.js';
 import { DevicesController } from './devices.controller.js';
+import { FirmwareDownloadController } from './firmware-download.controller.js';
+import { ProvisioningDownloadUrls } from './firmware-download-urls.js';
+import { FirmwareEventsHandler } from './firmware-events.handler.js';
 import { MeController } from './me.controller.js';
 import { MePrivacyController } from './me-privacy.controller.js';
 import { PairingsController } from './pairings.controller.js';
@@ -29,6 +35,10 @@ export class ProvisioningModule {
         DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: new MqttCredentialChangeNotifier(mqtt) }),
         PrivacyModule,
         ...PRIVACY_PARTICIPANTS,
+        FirmwareModule.forRoot({
+          notifier: { provide: OtaJobNotifier, useValue: new MqttOtaJobNotifier(mqtt.client) },
+          urls: { provide: DownloadUrls, useClass: ProvisioningDownloadUrls },
+        }),
         ScheduleModule.forRoot(),
       ],
       controllers: [
@@ -42,6 +52,10 @@ export class ProvisioningModule {
         PairingsController,
         DevicesController,
         DeviceEventsHandler,
+        AdminFirmwareController,
+        AdminCampaignsController,
+        FirmwareDownloadController,
+        FirmwareEventsHandler,
       ],
       providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health), RetentionJob],
     };

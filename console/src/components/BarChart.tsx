@@ -4,7 +4,20 @@ import type { CountRow } from '../model';
  * Horizontal bars drawn in SVG: each bar carries its label and count as text,
  * so the chart reads without colour, and a table below gives the same numbers.
  */
-export function BarChart({ title, rows, id }: { title: string; rows: CountRow[]; id: string }) {
+export function BarChart({
+  title,
+  rows,
+  id,
+  unit = 'report',
+  empty = 'No fault reports yet.',
+}: {
+  title: string;
+  rows: CountRow[];
+  id: string;
+  /** What is counted, singular ("report", "device"). */
+  unit?: string;
+  empty?: string;
+}) {
   const max = Math.max(1, ...rows.map((row) => row.count));
   const rowHeight = 28;
   const labelWidth = 38; // percent of the width kept for labels
@@ -15,11 +28,12 @@ export function BarChart({ title, rows, id }: { title: string; rows: CountRow[];
       <figcaption id={`${id}-title`}>
         <h3>{title}</h3>
         <span className="muted">
-          {total} report{total === 1 ? '' : 's'}
+          {total} {unit}
+          {total === 1 ? '' : 's'}
         </span>
       </figcaption>
       {rows.length === 0 ? (
-        <p className="muted">No fault reports yet.</p>
+        <p className="muted">{empty}</p>
       ) : (
         <>
           <svg
@@ -51,7 +65,7 @@ export function BarChart({ title, rows, id }: { title: string; rows: CountRow[];
               <thead>
                 <tr>
                   <th scope="col">{title.replace(/^By /, '')}</th>
-                  <th scope="col">Reports</th>
+                  <th scope="col">{`${unit[0].toUpperCase()}${unit.slice(1)}s`}</th>
                 </tr>
               </thead>
               <tbody>

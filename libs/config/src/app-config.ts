@@ -1,6 +1,20 @@
 import 'reflect-metadata';
+import { createPublicKey } from 'node:crypto';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import {
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidateNested,
+} from 'class-validator';
 
 const PORT = [Min(0), Max(65535), IsInt()];
 const applyAll =
@@ -159,6 +173,46 @@ export class ConsoleConfig {
   @Matches(/^(|https?:\/\/.+)$/, { message: '$property must be empty or an http(s) URL' }) provisioningUrl!: string;
 }
 
+/** A PEM public key that node:crypto reads as Ed25519. */
+const IsEd25519PublicKeyPem = () =>
+  ValidateBy({
+    name: 'isEd25519PublicKeyPem',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string') return false;
+        try {
+          return createPublicKey(value).asymmetricKeyType === 'ed25519';
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: () => '$property must be an Ed25519 public key in PEM (-----BEGIN PUBLIC KEY-----)',
+    },
+  });
+
+/** One of the maker's firmware signing keys: images must carry an Ed25519 signature one of these verifies. */
+export class FirmwareSigningKeyConfig {
+  @Matches(/^[A-Za-z0-9_.-]{1,64}$/, { message: '$property must be 1-64 characters of A-Z a-z 0-9 _ . -' }) id!: string;
+  @IsEd25519PublicKeyPem() publicKey!: string;
+}
+
+/** Signed firmware images and update campaigns (provisioning). */
+export class FirmwareConfig {
+  @IsArray()
+  @ArrayUnique((key: FirmwareSigningKeyConfig) => key?.id, { message: '$property must not name a key id twice' })
+  @ValidateNested({ each: true })
+  @Type(() => FirmwareSigningKeyConfig)
+  signingKeys!: FirmwareSigningKeyConfig[];
+  /** Where images are kept; empty = <dataDir>/firmware. Every provisioning replica must see the same folder. */
+  @IsString() storageDir!: string;
+  /** Largest image accepted, in bytes (the contract's ceiling is 64 MiB). */
+  @IsInt() @Min(1) @Max(64 * 1024 * 1024) maxImageBytes!: number;
+  /** How devices reach provisioning for downloads; empty = http://127.0.0.1:<provisioning's port> (development). */
+  @Matches(/^(|https?:\/\/[^?#]+)$/, { message: '$property must be empty or an http(s) URL without query' }) downloadBaseUrl!: string;
+  /** How often a replica looks for jobs past their deadline. */
+  @IsInt() @Min(50) sweepIntervalMs!: number;
+}
+
 /** The one typed configuration object every app, CLI and test reads. */
 export class AppConfig {
   @IsIn(['development', 'test', 'production']) env!: 'development' | 'test' | 'production';
@@ -177,4 +231,5 @@ export class AppConfig {
   @ValidateNested() @Type(() => CorsConfig) cors!: CorsConfig;
   @ValidateNested() @Type(() => ConsoleConfig) console!: ConsoleConfig;
   @ValidateNested() @Type(() => FaultsConfig) faults!: FaultsConfig;
+  @ValidateNested() @Type(() => FirmwareConfig) firmware!: FirmwareConfig;
 }

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,9 +31,27 @@ describe('configuration', () => {
     [{ SMS_DRIVER: 'pigeon' }, /sms\.driver \(env SMS_DRIVER\)/],
     [{ ADMIN_PHONES: '12345' }, /auth\.adminPhones \(env ADMIN_PHONES\)/],
     [{ JWT_SECRET: 'short' }, /auth\.jwtSecret \(env JWT_SECRET\)/],
+    [{ FIRMWARE_SIGNING_KEYS: '[{"id":' }, /firmware\.signingKeys \(env FIRMWARE_SIGNING_KEYS\): not valid JSON/],
+    [{ FIRMWARE_SIGNING_KEYS: '[{"id":"k1","publicKey":"not a key"}]' }, /firmware\.signingKeys\.0\.publicKey/],
+    [{ FIRMWARE_MAX_IMAGE_BYTES: String(65 * 1024 * 1024) }, /firmware\.maxImageBytes \(env FIRMWARE_MAX_IMAGE_BYTES\)/],
   ])('stops on a bad value and names the key: %j', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
+  });
+
+  it('reads firmware signing keys from FIRMWARE_SIGNING_KEYS as JSON, and refuses a key that is not Ed25519 or an id given twice', () => {
+    const ed25519 = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const config = load({ FIRMWARE_SIGNING_KEYS: JSON.stringify([{ id: 'maker-2025', publicKey: ed25519 }]) });
+    expect(config.firmware.signingKeys).toEqual([{ id: 'maker-2025', publicKey: ed25519 }]);
+    expect(() => load({ FIRMWARE_SIGNING_KEYS: JSON.stringify([{ id: 'old', publicKey: rsa }]) })).toThrow(
+      /firmware\.signingKeys\.0\.publicKey .*must be an Ed25519 public key/,
+    );
+    const twice = JSON.stringify([
+      { id: 'k', publicKey: ed25519 },
+      { id: 'k', publicKey: ed25519 },
+    ]);
+    expect(() => load({ FIRMWARE_SIGNING_KEYS: twice })).toThrow(/firmware\.signingKeys .*must not name a key id twice/);
   });
 
   it('refuses an unknown key in a config file', () => {

@@ -6,7 +6,7 @@ import { load as parseYaml } from 'js-yaml';
 import { AppConfig } from './app-config.js';
 
 type Plain = Record<string, unknown>;
-type EnvKind = 'string' | 'int' | 'bool' | 'list';
+type EnvKind = 'string' | 'int' | 'bool' | 'list' | 'json';
 
 /** Environment variables and the configuration key each one sets. The README's table mirrors this list. */
 export const ENV_VARIABLES: ReadonlyArray<{ env: string; key: string; kind: EnvKind }> = [
@@ -44,6 +44,10 @@ export const ENV_VARIABLES: ReadonlyArray<{ env: string; key: string; kind: EnvK
   { env: 'OAUTH_QQ_PROFILE_URL', key: 'oauth.qq.profileUrl', kind: 'string' },
   { env: 'CORS_ORIGINS', key: 'cors.origins', kind: 'list' },
   { env: 'CONSOLE_PROVISIONING_URL', key: 'console.provisioningUrl', kind: 'string' },
+  { env: 'FIRMWARE_SIGNING_KEYS', key: 'firmware.signingKeys', kind: 'json' },
+  { env: 'FIRMWARE_STORAGE_DIR', key: 'firmware.storageDir', kind: 'string' },
+  { env: 'FIRMWARE_MAX_IMAGE_BYTES', key: 'firmware.maxImageBytes', kind: 'int' },
+  { env: 'FIRMWARE_DOWNLOAD_BASE_URL', key: 'firmware.downloadBaseUrl', kind: 'string' },
 ];
 
 /** Development secrets carry this prefix; production refuses them. */
@@ -137,6 +141,12 @@ function parseEnv(raw: string, kind: EnvKind, name: string, key: string): unknow
     }
     case 'bool':
       return ['1', 'true', 'yes'].includes(raw.toLowerCase());
+    case 'json':
+      try {
+        return JSON.parse(raw);
+      } catch {
+        throw new ConfigError(`Invalid configuration: ${key} (env ${name}): not valid JSON`);
+      }
     case 'list':
       return raw
         .split(',')

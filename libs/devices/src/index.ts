@@ -11,6 +11,7 @@ export { CredentialCache, type CredentialCacheOptions } from './credential-cache
 export { sqlCredentialLoader, type CredentialLoader, type SqlRunner, type SqlSource } from './broker-devices.repository.js';
 export { PresenceRecorder } from './presence-recorder.js';
 export { DeviceAccessModule, DevicesModule, DevicesPrivacyModule } from './devices.module.js';
+export { DeviceFirmwareRepository, type DeviceFirmware } from './device-firmware.repository.js';
 export { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 export { DeviceAccess, type DeviceFacts, type DeviceRole } from './device-access.js';
 export {

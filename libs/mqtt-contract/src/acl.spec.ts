@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { canPublish, canSubscribe, grantedQos, SERVICE_GRANTS, type MqttIdentity } from './acl.js';
 import { decodePayload } from './decode.js';
-import { FaultReportPayload, StatusPayload } from './payloads.js';
+import { FaultReportPayload, FIRMWARE_VERSION_PATTERN, OtaProgressPayload, StatusPayload } from './payloads.js';
 import { filterCovers, internalTopics, parseDeviceTopic, topicMatches, topicPatterns, topics } from './topics.js';
 
 const device: MqttIdentity = { kind: 'device', sn: 'SN-0001' };
@@ -84,6 +84,18 @@ describe('device ACL', () => {
     expect(canSubscribe(device, filter)).toEqual({ allowed: false, reason });
   });
 
+  it("may publish its own firmware progress and hear its own firmware job, nobody else's", () => {
+    expect(canPublish(device, topics.otaProgress('SN-0001'))).toEqual({ allowed: true });
+    expect(canPublish(device, topics.otaProgress('SN-0002'))).toEqual({ allowed: false, reason: 'foreign_namespace' });
+    expect(canPublish(device, topics.otaJob('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
+    expect(canSubscribe(device, topics.otaJob('SN-0001'))).toEqual({ allowed: true });
+    expect(canSubscribe(device, 'devices/SN-0001/ota/+')).toEqual({ allowed: true });
+    expect(canSubscribe(device, topics.otaJob('SN-0002'))).toEqual({ allowed: false, reason: 'foreign_namespace' });
+    expect(canSubscribe(device, 'devices/+/ota/job')).toEqual({ allowed: false, reason: 'foreign_namespace' });
+    expect(canSubscribe(device, topics.otaProgress('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
+    expect(parseDeviceTopic('devices/SN-0001/ota/progress')).toEqual({ sn: 'SN-0001', kind: 'otaProgress' });
+  });
+
   it('has QoS 2 downgraded to 1, other levels kept', () => {
     expect(grantedQos(device, 2)).toBe(1);
     expect(grantedQos(device, 1)).toBe(1);
@@ -93,8 +105,16 @@ describe('device ACL', () => {
 });
 
 describe('service ACL', () => {
-  it('lets provisioning hear pairing confirmations, resets, status and $SYS', () => {
-    for (const filter of [topicPatterns.pairingConfirm, topicPatterns.reset, topicPatterns.status, '$SYS/#', topics.status('X123')]) {
+  it('lets provisioning hear pairing confirmations, resets, status, firmware progress and $SYS', () => {
+    const filters = [
+      topicPatterns.pairingConfirm,
+      topicPatterns.reset,
+      topicPatterns.status,
+      topicPatterns.otaProgress,
+      '$SYS/#',
+      topics.status('X123'),
+    ];
+    for (const filter of filters) {
       expect(canSubscribe(provisioning, filter).allowed).toBe(true);
     }
     expect(canSubscribe(provisioning, topicPatterns.faults)).toEqual({ allowed: false, reason: 'not_granted' });
@@ -102,8 +122,10 @@ describe('service ACL', () => {
     expect(canSubscribe(provisioning, '$internal/#')).toEqual({ allowed: false, reason: 'not_granted' });
   });
 
-  it('lets provisioning publish pairing results and credential changes only', () => {
+  it('lets provisioning publish pairing results, firmware jobs and credential changes only', () => {
     expect(canPublish(provisioning, topics.pairingResult('X123')).allowed).toBe(true);
+    expect(canPublish(provisioning, topics.otaJob('X123')).allowed).toBe(true);
+    expect(canPublish(provisioning, topics.otaProgress('X123')).allowed).toBe(false);
     expect(canPublish(provisioning, internalTopics.deviceCredentials).allowed).toBe(true);
     expect(canPublish(provisioning, topics.faultsAck('X123')).allowed).toBe(false);
     expect(canPublish(provisioning, topics.status('X123')).allowed).toBe(false);
@@ -137,5 +159,25 @@ describe('payloads', () => {
     expect(decodePayload(FaultReportPayload, JSON.stringify({ ...report, severity: 'meh' })).ok).toBe(false);
     expect(decodePayload(StatusPayload, '{"online":false}').ok).toBe(true);
     expect(decodePayload(StatusPayload, 'not json').ok).toBe(false);
+  });
+
+  it('reads firmware progress as the contract says, nothing more', () => {
+    const progress = { jobId: '4f7c2a8e-0d2b-4a63-9a36-6a2d8f1b9c10', state: 'downloading', progress: 40 };
+    expect(decodePayload(OtaProgressPayload, JSON.stringify(progress)).ok).toBe(true);
+    expect(decodePayload(OtaProgressPayload, JSON.stringify({ ...progress, state: 'succeeded' })).ok).toBe(false);
+    expect(decodePayload(OtaProgressPayload, JSON.stringify({ ...progress, progress: 101 })).ok).toBe(false);
+    expect(decodePayload(OtaProgressPayload, JSON.stringify({ ...progress, jobId: 'job-1' })).ok).toBe(false);
+    expect(decodePayload(OtaProgressPayload, JSON.stringify({ ...progress, extra: true })).ok).toBe(false);
+  });
+
+  it.each([
+    ['1.2.3', true],
+    ['10.0.12', true],
+    ['1.2', false],
+    ['01.2.3', false],
+    ['1.2.3-beta', false],
+    ['1.2.3.4', false],
+  ])('firmware version %s is x.y.z: %s', (version, valid) => {
+    expect(FIRMWARE_VERSION_PATTERN.test(version)).toBe(valid);
   });
 });

@@ -26,8 +26,8 @@ export interface ServiceGrant {
  */
 export const SERVICE_GRANTS = {
   provisioning: {
-    publish: [topicPatterns.pairingResult, internalTopics.deviceCredentials],
-    subscribe: [topicPatterns.pairingConfirm, topicPatterns.reset, topicPatterns.status, `${SYS_PREFIX}#`],
+    publish: [topicPatterns.pairingResult, topicPatterns.otaJob, internalTopics.deviceCredentials],
+    subscribe: [topicPatterns.pairingConfirm, topicPatterns.reset, topicPatterns.status, topicPatterns.otaProgress, `${SYS_PREFIX}#`],
   },
   faultFeedback: {
     publish: [topicPatterns.faultsAck],

@@ -39,7 +39,13 @@ const interesting = fc.oneof(
     'home-5G',
     '192.168.1.2',
   ),
-  fc.constantFrom(...payloads.FAULT_SEVERITIES, ...payloads.PAIRING_STATUSES, ...payloads.FAULT_STORED, ...payloads.CREDENTIAL_CHANGES),
+  fc.constantFrom(
+    ...payloads.FAULT_SEVERITIES,
+    ...payloads.PAIRING_STATUSES,
+    ...payloads.FAULT_STORED,
+    ...payloads.CREDENTIAL_CHANGES,
+    ...payloads.OTA_PROGRESS_STATES,
+  ),
   fc.integer({ min: -200, max: 50 }),
   fc.boolean(),
   fc.constant(null),
@@ -63,6 +69,16 @@ const VALID: Record<string, Record<string, unknown>> = {
   },
   FaultAckPayload: { reportId: randomUUID(), stored: 'rejected', reason: 'bad' },
   DeviceCredentialsChangedPayload: { sn: 'SN-0001', change: 'revoked' },
+  OtaJobPayload: {
+    jobId: randomUUID(),
+    version: '1.2.3',
+    url: 'http://127.0.0.1:3000/v1/firmware/jobs/x/image?token=t',
+    size: 1024,
+    sha256: 'ab'.repeat(32),
+    signature: 'c2lnbmF0dXJl',
+    keyId: 'maker-2025',
+  },
+  OtaProgressPayload: { jobId: randomUUID(), state: 'installing', progress: 50 },
 };
 
 /** The valid payload with up to two fields replaced, removed or added. */

@@ -70,3 +70,32 @@ export class DeviceCredentialsChangedPayload {
   @Matches(SN_PATTERN) sn!: string;
   @IsIn(CREDENTIAL_CHANGES) change!: (typeof CREDENTIAL_CHANGES)[number];
 }
+
+/** Firmware versions are `x.y.z`, each part a whole number without leading zeros, compared numerically. */
+export const FIRMWARE_VERSION_PATTERN = /^(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})$/;
+
+/**
+ * Body of `devices/<sn>/ota/job` (retained, QoS 1): the image to fetch from `url` (an HTTP GET
+ * valid only for this job until it ends), its size, SHA-256 (lowercase hex) and Ed25519 signature
+ * (base64) by the maker's key `keyId`. An empty retained message clears it: the job ended or was withdrawn.
+ */
+export class OtaJobPayload {
+  @IsUUID() jobId!: string;
+  @Matches(FIRMWARE_VERSION_PATTERN) version!: string;
+  @IsString() @Length(1, 2048) @Matches(/^https?:\/\//) url!: string;
+  @IsInt() @Min(1) size!: number;
+  @Matches(/^[0-9a-f]{64}$/) sha256!: string;
+  @IsString() @Length(1, 256) signature!: string;
+  @IsString() @Length(1, 64) keyId!: string;
+}
+
+export const OTA_PROGRESS_STATES = ['downloading', 'installing', 'failed'] as const;
+export type OtaProgressState = (typeof OTA_PROGRESS_STATES)[number];
+
+/** Body of `devices/<sn>/ota/progress` (QoS 1): how the device's own job goes. Success is only ever its status report. */
+export class OtaProgressPayload {
+  @IsUUID() jobId!: string;
+  @IsIn(OTA_PROGRESS_STATES) state!: OtaProgressState;
+  @IsOptional() @IsInt() @Min(0) @Max(100) progress?: number;
+  @IsOptional() @IsString() @Length(1, 256) reason?: string;
+}

@@ -20,6 +20,8 @@ export const topics = {
   faults: (sn: string) => `${DEVICE_ROOT}/${sn}/faults`,
   faultsAck: (sn: string) => `${DEVICE_ROOT}/${sn}/faults/ack`,
   reset: (sn: string) => `${DEVICE_ROOT}/${sn}/reset`,
+  otaJob: (sn: string) => `${DEVICE_ROOT}/${sn}/ota/job`,
+  otaProgress: (sn: string) => `${DEVICE_ROOT}/${sn}/ota/progress`,
 } as const;
 
 export type DeviceTopicKind = keyof typeof topics;
@@ -32,11 +34,13 @@ export const topicPatterns: Record<DeviceTopicKind, string> = {
   faults: topics.faults('+'),
   faultsAck: topics.faultsAck('+'),
   reset: topics.reset('+'),
+  otaJob: topics.otaJob('+'),
+  otaProgress: topics.otaProgress('+'),
 };
 
 /** Which way each device topic flows, as in the contract's MQTT table. */
-export const DEVICE_UPSTREAM: readonly DeviceTopicKind[] = ['pairingConfirm', 'status', 'faults', 'reset'];
-export const DEVICE_DOWNSTREAM: readonly DeviceTopicKind[] = ['pairingResult', 'faultsAck'];
+export const DEVICE_UPSTREAM: readonly DeviceTopicKind[] = ['pairingConfirm', 'status', 'faults', 'reset', 'otaProgress'];
+export const DEVICE_DOWNSTREAM: readonly DeviceTopicKind[] = ['pairingResult', 'faultsAck', 'otaJob'];
 
 /**
  * Broker-internal topics. They start with `$`, so no `#` or `+` subscription

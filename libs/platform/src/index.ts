@@ -26,3 +26,4 @@ export {
 } from './formats.js';
 export { SnParam, UuidParam } from './pipes.js';
 export { readDeviceMessage, type DeviceMessage } from './device-message.js';
+export { OrderedByKey } from './ordered-by-key.js';

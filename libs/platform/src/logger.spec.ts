@@ -23,6 +23,11 @@ describe('log redaction', () => {
     expect(text).toContain('devices/[redacted]/faults');
   });
 
+  it('keeps credentials out of query strings, such as a firmware download token', () => {
+    const text = redactText('GET /v1/firmware/jobs/6f0c/image?token=99af0516d684&x=1 and /y?secret=abc#top');
+    expect(text).toBe('GET /v1/firmware/jobs/6f0c/image?token=[redacted]&x=1 and /y?secret=[redacted]#top');
+  });
+
   it('censors sensitive keys at any depth and scrubs messages, child bindings and errors', () => {
     const { lines, stream } = capture();
     const logger = createLogger('info', 'spec', stream);

@@ -30,11 +30,14 @@ const MAC = /\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b/g;
 const DEVICE_PATH = /(devices\/)[^/?\s"]+/g;
 const BEARER = /(Bearer\s+)[A-Za-z0-9\-._~+/]+=*/g;
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/g;
+/** Credentials carried in a query string, e.g. a firmware download's `?token=`. */
+const QUERY_SECRET = /([?&](?:token|secret|password)=)[^&#\s"]+/gi;
 
 export function redactText(text: string): string {
   return text
     .replace(BEARER, `$1${CENSOR}`)
     .replace(JWT, CENSOR)
+    .replace(QUERY_SECRET, `$1${CENSOR}`)
     .replace(E164, CENSOR)
     .replace(MAC, CENSOR)
     .replace(DEVICE_PATH, `$1${CENSOR}`);

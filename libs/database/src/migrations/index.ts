@@ -4,6 +4,7 @@ import { Devices1764400200000 } from './1764400200000-devices.js';
 import { Bindings1764400300000 } from './1764400300000-bindings.js';
 import { Pairing1764400400000 } from './1764400400000-pairing.js';
 import { Faults1764400500000 } from './1764400500000-faults.js';
+import { Firmware1764401500000 } from './1764401500000-firmware.js';
 
 /** Every migration, in order. Add new ones at the end. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   Bindings1764400300000,
   Pairing1764400400000,
   Faults1764400500000,
+  Firmware1764401500000,
 ];
