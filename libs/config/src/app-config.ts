@@ -159,6 +159,12 @@ export class ConsoleConfig {
   @Matches(/^(|https?:\/\/.+)$/, { message: '$property must be empty or an http(s) URL' }) provisioningUrl!: string;
 }
 
+/** What every HTTP app does with requests before they reach a route. */
+export class HttpConfig {
+  /** A JSON body nested deeper than this is refused with 400 before it is parsed. */
+  @IsInt() @Min(2) @Max(512) maxJsonDepth!: number;
+}
+
 /** The one typed configuration object every app, CLI and test reads. */
 export class AppConfig {
   @IsIn(['development', 'test', 'production']) env!: 'development' | 'test' | 'production';
@@ -177,4 +183,5 @@ export class AppConfig {
   @ValidateNested() @Type(() => CorsConfig) cors!: CorsConfig;
   @ValidateNested() @Type(() => ConsoleConfig) console!: ConsoleConfig;
   @ValidateNested() @Type(() => FaultsConfig) faults!: FaultsConfig;
+  @ValidateNested() @Type(() => HttpConfig) http!: HttpConfig;
 }

@@ -26,4 +26,4 @@ export {
   type ServiceGrant,
 } from './acl.js';
 export * from './payloads.js';
-export { decodePayload, type Decoded } from './decode.js';
+export { decodePayload, exceedsJsonDepth, PAYLOAD_LIMITS, type DecodeLimits, type Decoded } from './decode.js';

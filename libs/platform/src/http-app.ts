@@ -6,6 +6,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { AppConfig } from '#libs/config';
+import { exceedsJsonDepth, PAYLOAD_LIMITS } from '#libs/mqtt-contract';
 import { ContractErrorFilter } from './error.filter.js';
 import { listenOn } from './listen.js';
 import { PinoNestLogger } from './logger.js';
@@ -59,7 +61,11 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     bodyParser: true,
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: '1mb' });
+  const config = appConfigOf(app);
+  const maxJsonDepth = config?.http.maxJsonDepth ?? PAYLOAD_LIMITS.maxDepth;
+  // `verify` is left out of Nest's option type (it sets one itself only with rawBody, which these apps do not use).
+  const jsonOptions = { limit: '1mb', verify: (_request: unknown, _response: unknown, body: Buffer) => refuseDeepJson(body, maxJsonDepth) };
+  app.useBodyParser('json', jsonOptions);
   app.use(
     pinoHttp({
       logger: logger.child({ app: options.name }),
@@ -85,6 +91,26 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   const port = await listenOn(server, options.port, options.host, options.portVariable);
   logger.info({ app: options.name, port }, `${options.name} listening on http://${options.host}:${port}`);
   return { app, port, close: () => app.close() };
+}
+
+/** The app's own configuration, when its module provides one (every app's does, through ConfigModule). */
+function appConfigOf(app: INestApplication): AppConfig | undefined {
+  try {
+    return app.get(AppConfig, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Thrown from the JSON parser's verify step: a 400 before JSON.parse, the validation pipe or class-transformer see the body. */
+export class BodyTooDeepError extends Error {
+  readonly status = 400;
+  readonly expose = true;
+  readonly type = 'entity.too.deep';
+}
+
+function refuseDeepJson(body: Buffer, maxDepth: number): void {
+  if (exceedsJsonDepth(body, maxDepth)) throw new BodyTooDeepError(`Request body is nested deeper than ${maxDepth} levels`);
 }
 
 /**
