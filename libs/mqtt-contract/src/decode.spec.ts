@@ -156,7 +156,7 @@ describe('exceedsJsonDepth', () => {
     expect(exceedsJsonDepth(nested(33), 32)).toBe(true);
     expect(exceedsJsonDepth(Buffer.from(nested(33)), 32)).toBe(true);
     expect(exceedsJsonDepth('[[1],[2],[3],[4]]', 2)).toBe(false);
-    expect(exceedsJsonDepth(JSON.stringify({ a: '[[[[[[', b: 'say \"[[[[[[' }), 2)).toBe(false);
+    expect(exceedsJsonDepth(JSON.stringify({ a: '[[[[[[', b: 'say "[[[[[[' }), 2)).toBe(false);
     expect(exceedsJsonDepth(JSON.stringify(['\\', [[[]]]]), 3)).toBe(true);
   });
 
