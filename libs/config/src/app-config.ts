@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { IsArray, IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateNested } from 'class-validator';
+import { isIP } from 'node:net';
+import { IsArray, IsBoolean, IsIn, IsInt, IsString, Matches, Max, Min, MinLength, ValidateBy, ValidateNested } from 'class-validator';
 
 const PORT = [Min(0), Max(65535), IsInt()];
 const applyAll =
@@ -159,8 +160,35 @@ export class ConsoleConfig {
   @Matches(/^(|https?:\/\/.+)$/, { message: '$property must be empty or an http(s) URL' }) provisioningUrl!: string;
 }
 
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Express "trust proxy": empty (no proxy), a hop count, or the proxies' addresses, subnets and named ranges. */
+function isTrustProxy(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (value === '' || /^\d{1,2}$/.test(value)) return true;
+  return value.split(',').every((entry) => {
+    const [address, prefix, ...rest] = entry.trim().split('/');
+    if (rest.length > 0) return false;
+    if (NAMED_RANGES.includes(address) && prefix === undefined) return true;
+    const family = isIP(address);
+    return family !== 0 && (prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)));
+  });
+}
+
 /** What every HTTP app does with requests before they reach a route. */
 export class HttpConfig {
+  /** Whose X-Forwarded-For to believe (the load balancer's); the client's address then comes from it, for per-address limits. */
+  @ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: isTrustProxy,
+      defaultMessage: () =>
+        '$property must be empty, a hop count, or comma-separated proxy addresses, subnets (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+    },
+  })
+  trustProxy!: string;
+  /** The OpenAPI page at /docs: `auto` serves it except when NODE_ENV=production. */
+  @IsIn(['auto', 'on', 'off']) docs!: 'auto' | 'on' | 'off';
   /** A JSON body nested deeper than this is refused with 400 before it is parsed. */
   @IsInt() @Min(2) @Max(512) maxJsonDepth!: number;
 }

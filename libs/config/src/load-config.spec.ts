@@ -30,9 +30,20 @@ describe('configuration', () => {
     [{ SMS_DRIVER: 'pigeon' }, /sms\.driver \(env SMS_DRIVER\)/],
     [{ ADMIN_PHONES: '12345' }, /auth\.adminPhones \(env ADMIN_PHONES\)/],
     [{ JWT_SECRET: 'short' }, /auth\.jwtSecret \(env JWT_SECRET\)/],
+    [{ TRUST_PROXY: 'true' }, /http\.trustProxy \(env TRUST_PROXY\): http\.trustProxy must be empty, a hop count/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /http\.trustProxy \(env TRUST_PROXY\)/],
+    [{ HTTP_DOCS: 'yes' }, /http\.docs \(env HTTP_DOCS\)/],
   ])('stops on a bad value and names the key: %j', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
+  });
+
+  it('takes the proxies to trust as a hop count or a list of addresses, subnets and named ranges', () => {
+    expect(load({}).http.trustProxy).toBe('');
+    expect(load({ TRUST_PROXY: '1' }).http.trustProxy).toBe('1');
+    expect(load({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1' }).http.trustProxy).toBe(
+      'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1',
+    );
   });
 
   it('refuses an unknown key in a config file', () => {

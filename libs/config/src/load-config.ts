@@ -44,6 +44,8 @@ export const ENV_VARIABLES: ReadonlyArray<{ env: string; key: string; kind: EnvK
   { env: 'OAUTH_QQ_PROFILE_URL', key: 'oauth.qq.profileUrl', kind: 'string' },
   { env: 'CORS_ORIGINS', key: 'cors.origins', kind: 'list' },
   { env: 'CONSOLE_PROVISIONING_URL', key: 'console.provisioningUrl', kind: 'string' },
+  { env: 'TRUST_PROXY', key: 'http.trustProxy', kind: 'string' },
+  { env: 'HTTP_DOCS', key: 'http.docs', kind: 'string' },
 ];
 
 /** Development secrets carry this prefix; production refuses them. */

@@ -12,6 +12,7 @@ import { ContractErrorFilter } from './error.filter.js';
 import { listenOn } from './listen.js';
 import { PinoNestLogger } from './logger.js';
 import { redactText } from './redact.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface HttpAppOptions {
   name: string;
@@ -62,6 +63,9 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     abortOnError: false,
   });
   const config = appConfigOf(app);
+  // Behind a load balancer the client's address (per-address limits, logs) comes from X-Forwarded-For, and only from the proxies named here.
+  app.set('trust proxy', trustProxySetting(config?.http.trustProxy ?? ''));
+  app.use(securityHeaders(config));
   const maxJsonDepth = config?.http.maxJsonDepth ?? PAYLOAD_LIMITS.maxDepth;
   // `verify` is left out of Nest's option type (it sets one itself only with rawBody, which these apps do not use).
   const jsonOptions = { limit: '1mb', verify: (_request: unknown, _response: unknown, body: Buffer) => refuseDeepJson(body, maxJsonDepth) };
@@ -79,8 +83,13 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   if (options.corsOrigins) app.enableCors(corsFor(options.corsOrigins));
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ContractErrorFilter(logger.child({ app: options.name })));
-  const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build());
-  SwaggerModule.setup('docs', app, document);
+  if (docsServed(config)) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build(),
+    );
+    SwaggerModule.setup('docs', app, document);
+  }
   // The HTTP pipe and error filter stay out of message handlers: a refused HTTP
   // body is a 400, but a bad MQTT payload must be acknowledged with `rejected`,
   // and a failed handler must leave its message unacknowledged (see ReliableMqttServer).
@@ -100,6 +109,18 @@ function appConfigOf(app: INestApplication): AppConfig | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Express's value for http.trustProxy: false (nobody), a hop count, or the list of proxy addresses as given. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === '') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** /docs is served unless switched off, or NODE_ENV=production and not switched on. */
+export function docsServed(config: AppConfig | undefined): boolean {
+  if (!config) return true;
+  return config.http.docs === 'on' || (config.http.docs === 'auto' && config.env !== 'production');
 }
 
 /** Thrown from the JSON parser's verify step: a 400 before JSON.parse, the validation pipe or class-transformer see the body. */
