@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AddMemberDto, DeviceOwnership, type DeviceView, type HistoryEntry, type MemberView } from '#libs/devices';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
 import { isValidSn } from '#libs/mqtt-contract';
-import { DomainError } from '#libs/platform';
+import { DomainError, RateLimit } from '#libs/platform';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -43,6 +43,7 @@ export class DevicesController {
   }
 
   @Post(':sn/members')
+  @RateLimit('members')
   @HttpCode(201)
   @ApiOperation({ summary: 'Share with the account of this phone (owner only); members see status and faults, cannot unbind or share' })
   addMember(@CurrentUser() user: AuthUser, @Param('sn') sn: string, @Body() body: AddMemberDto): Promise<MemberView> {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { PairingService, StartPairingDto, type PairingStatus } from '#libs/devices';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
-import { DomainError } from '#libs/platform';
+import { DomainError, RateLimit } from '#libs/platform';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -19,6 +19,7 @@ export class PairingsController {
   constructor(private readonly pairings: PairingService) {}
 
   @Post()
+  @RateLimit('pairings')
   @ApiOperation({
     summary: 'Start pairing an appliance by its QR label or SN',
     description:

@@ -175,6 +175,20 @@ function isTrustProxy(value: unknown): boolean {
   });
 }
 
+/** At most `limit` requests per client address in `windowSeconds`; beyond, 429 until the window has passed. */
+export class RateLimitConfig {
+  @IsInt() @Min(1) limit!: number;
+  @IsInt() @Min(1) @Max(86400) windowSeconds!: number;
+}
+
+/** Routes limited per client address (the OTP request has its own limits under auth.otp). */
+export class RateLimitsConfig {
+  @ValidateNested() @Type(() => RateLimitConfig) refresh!: RateLimitConfig;
+  @ValidateNested() @Type(() => RateLimitConfig) oauth!: RateLimitConfig;
+  @ValidateNested() @Type(() => RateLimitConfig) members!: RateLimitConfig;
+  @ValidateNested() @Type(() => RateLimitConfig) pairings!: RateLimitConfig;
+}
+
 /** What every HTTP app does with requests before they reach a route. */
 export class HttpConfig {
   /** Whose X-Forwarded-For to believe (the load balancer's); the client's address then comes from it, for per-address limits. */
@@ -191,6 +205,8 @@ export class HttpConfig {
   @IsIn(['auto', 'on', 'off']) docs!: 'auto' | 'on' | 'off';
   /** A JSON body nested deeper than this is refused with 400 before it is parsed. */
   @IsInt() @Min(2) @Max(512) maxJsonDepth!: number;
+  /** Counted in Redis when redis.url is set, so every replica shares one budget per client; else in each process. */
+  @ValidateNested() @Type(() => RateLimitsConfig) rateLimits!: RateLimitsConfig;
 }
 
 /** The one typed configuration object every app, CLI and test reads. */

@@ -11,6 +11,7 @@ import { exceedsJsonDepth, PAYLOAD_LIMITS } from '#libs/mqtt-contract';
 import { ContractErrorFilter } from './error.filter.js';
 import { listenOn } from './listen.js';
 import { PinoNestLogger } from './logger.js';
+import { rateLimitGuard } from './rate-limit.js';
 import { redactText } from './redact.js';
 import { securityHeaders } from './security-headers.js';
 
@@ -81,6 +82,8 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     }),
   );
   if (options.corsOrigins) app.enableCors(corsFor(options.corsOrigins));
+  const rateLimits = config ? await rateLimitGuard(config, logger.child({ app: options.name })) : undefined;
+  if (rateLimits) app.useGlobalGuards(rateLimits.guard);
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ContractErrorFilter(logger.child({ app: options.name })));
   if (docsServed(config)) {
@@ -99,7 +102,14 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   const server = app.getHttpServer() as Server;
   const port = await listenOn(server, options.port, options.host, options.portVariable);
   logger.info({ app: options.name, port }, `${options.name} listening on http://${options.host}:${port}`);
-  return { app, port, close: () => app.close() };
+  return {
+    app,
+    port,
+    async close() {
+      await app.close();
+      await rateLimits?.close();
+    },
+  };
 }
 
 /** The app's own configuration, when its module provides one (every app's does, through ConfigModule). */

@@ -12,3 +12,4 @@ export type { AppContext, RunningApp } from './app-context.js';
 export { runStandalone } from './standalone.js';
 export { startServiceApp, type ServiceAppOptions } from './service-app.js';
 export { ReliableMqttServer } from './reliable-mqtt.server.js';
+export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
