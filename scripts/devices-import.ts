@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '#libs/config';
 import { dataSourceOptions, openBackendDatabase } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, parseDevicesCsv, validateDeviceRows, type IssuedDevice } from '#libs/devices';
-import { DomainError } from '#libs/platform';
+import { DomainError, writeCsv } from '#libs/platform';
 
 // `npm run devices:import -- devices.csv --out labels.csv`: registers a factory batch straight into the
 // backend's database (DATABASE_URL, or the embedded PostgreSQL under ./data, running or not) and writes each new device's secret and QR payload to the labels file, the only
@@ -31,7 +31,7 @@ try {
 const database = await openBackendDatabase(config);
 const dataSource = await new DataSource(dataSourceOptions(database.url)).initialize();
 const labels = createWriteStream(output, { mode: 0o600 });
-labels.write('sn,mac,model,deviceSecret,qr\n');
+labels.write(writeCsv([['sn', 'mac', 'model', 'deviceSecret', 'qr']]));
 const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), {
   notify: async () => undefined, // new devices have no cached credentials anywhere
 });
@@ -63,13 +63,9 @@ try {
 }
 
 function writeLabels(issued: IssuedDevice[]): Promise<void> {
-  const text = issued.map((device) => [device.sn, device.mac, csvField(device.model), device.deviceSecret, device.qr].join(',')).join('\n');
-  if (!text) return Promise.resolve();
-  return new Promise((resolve) => (labels.write(`${text}\n`) ? resolve() : labels.once('drain', () => resolve())));
-}
-
-function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  if (issued.length === 0) return Promise.resolve();
+  const text = writeCsv(issued.map((device) => [device.sn, device.mac, device.model, device.deviceSecret, device.qr]));
+  return new Promise((resolve) => (labels.write(text) ? resolve() : labels.once('drain', () => resolve())));
 }
 
 function preview(sns: string[]): string {

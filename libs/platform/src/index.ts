@@ -13,3 +13,4 @@ export { runStandalone } from './standalone.js';
 export { startServiceApp, type ServiceAppOptions } from './service-app.js';
 export { ReliableMqttServer } from './reliable-mqtt.server.js';
 export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
+export { readCsv, writeCsv } from './csv.js';
