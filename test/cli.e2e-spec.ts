@@ -59,6 +59,9 @@ describe('command-line tools against the running backend', () => {
     const imported = await run('devices-import', [batch, '--out', labels], { DATABASE_URL: backend.databaseUrl });
     expect(imported.stderr).toContain(`registered ${devices.length} device(s)`);
     expect(imported.code).toBe(0);
+    // stderr is a pipe here, as in CI: plain lines, no bar redrawn with \r.
+    expect(imported.stderr).toContain(`[${'#'.repeat(30)}] ${devices.length}/${devices.length}`);
+    expect(imported.stderr).not.toMatch(/[\r\x1b]/);
 
     const [header, ...records] = readCsv(await readFile(labels, 'utf8'));
     expect(header).toEqual(['sn', 'mac', 'model', 'deviceSecret', 'qr']);
@@ -68,6 +71,7 @@ describe('command-line tools against the running backend', () => {
     const simulated = await run('device-sim', ['--labels', labels, '--url', backend.mqttUrl, '--status']);
     expect(simulated.stderr).toContain(`connected ${devices.length}/${devices.length}`);
     expect(simulated.code).toBe(0);
+    expect(simulated.stderr).not.toMatch(/[\r\x1b]/);
     const events = simulated.stdout
       .trim()
       .split('\n')
@@ -79,5 +83,67 @@ describe('command-line tools against the running backend', () => {
     const [first] = parseLabels(await readFile(labels, 'utf8'));
     const appliance = await connectDevice(backend.mqttUrl, first.sn, first.secret);
     await appliance.endAsync();
+
+    // On a terminal (script(1) gives it one) the same run redraws its progress line in place.
+    const onTerminal = await inTerminal(
+      `${shellQuote(process.execPath)} ${shellQuote(script('device-sim'))} --labels ${shellQuote(labels)} --url ${backend.mqttUrl}`,
+    );
+    expect(onTerminal.code).toBe(0);
+    expect(onTerminal.output).toContain(`\r\x1b[Kconnected ${devices.length}/${devices.length}`);
   });
 });
+
+const CLIS = [
+  'devices-import',
+  'device-sim',
+  'mqtt-hash-password',
+  'privacy-datamap',
+  'privacy-retention',
+  'privacy-verify-ledger',
+  'migrate',
+  'start',
+];
+
+describe('command-line arguments', () => {
+  it.each(CLIS)('%s refuses an unknown flag with the reason and its usage line, exit code 2', async (name) => {
+    const result = await run(name, ['--no-such-flag']);
+    expect(result.code).toBe(2);
+    const [reason, usage] = result.stderr.split('\n');
+    expect(reason).toContain("Unknown option '--no-such-flag'");
+    expect(usage).toMatch(/^usage: npm (run [a-z:-]+|start)/);
+    expect(result.stdout).toBe('');
+  });
+
+  it.each(CLIS)('%s --help prints its usage and exits 0', async (name) => {
+    const result = await run(name, ['--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^usage: npm (run [a-z:-]+|start)/);
+  });
+
+  it('says what is missing, with the usage', async () => {
+    const result = await run('devices-import', ['batch.csv']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('Missing --out <labels.csv>\nusage: npm run devices:import -- <devices.csv> --out <labels.csv>\n');
+    const extra = await run('devices-import', ['a.csv', 'b.csv', '--out', 'l.csv']);
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain("Unexpected argument 'b.csv'");
+  });
+});
+
+function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Runs a command on a pseudo-terminal (util-linux script), as someone at a terminal would. */
+function inTerminal(command: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qefc', command, '/dev/null'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', TERM: 'xterm' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => resolve({ code, output }));
+  });
+}
