@@ -2,7 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern, type MqttContext } from '@nestjs/microservices';
 import { FaultIngestion } from '#libs/faults';
 import { parseDeviceTopic, topicPatterns, topics, type FaultAckPayload } from '#libs/mqtt-contract';
-import { MqttLink } from '#libs/platform';
+import { MqttLink, ServiceMetrics } from '#libs/platform';
 
 /**
  * devices/+/faults: one report per message, QoS 1. The handler resolves only
@@ -17,6 +17,7 @@ export class FaultReportsHandler {
   constructor(
     private readonly ingestion: FaultIngestion,
     private readonly mqtt: MqttLink,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   @EventPattern(topicPatterns.faults)
@@ -27,6 +28,7 @@ export class FaultReportsHandler {
     if (!device || device.kind !== 'faults') return;
     const payload = (mqttContext.getPacket() as { payload?: Buffer | string }).payload ?? Buffer.alloc(0);
     const answer = await this.ingestion.receive(device.sn, Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
+    if (answer.stored === 'rejected') this.metrics.refused('faults', answer.reason);
     const ack: FaultAckPayload =
       answer.stored === 'rejected'
         ? { reportId: answer.reportId, stored: 'rejected', reason: answer.reason }

@@ -10,7 +10,7 @@ import {
   topics,
   type PairingResultPayload,
 } from '#libs/mqtt-contract';
-import { MqttLink } from '#libs/platform';
+import { MqttLink, ServiceMetrics } from '#libs/platform';
 
 /**
  * Provisioning's MQTT edge: pairing confirmations and factory resets from
@@ -28,6 +28,7 @@ export class DeviceEventsHandler {
     private readonly pairings: PairingService,
     private readonly ownership: DeviceOwnership,
     private readonly mqtt: MqttLink,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   @EventPattern(topicPatterns.pairingConfirm)
@@ -36,6 +37,7 @@ export class DeviceEventsHandler {
     if (!message) return;
     await this.inOrder(message.sn, async () => {
       const decoded = decodePayload(PairingConfirmPayload, message.payload);
+      if (!decoded.ok) this.metrics.refused('pairingConfirm', decoded.reason);
       // A malformed confirmation is a wrong token: it must not let an attacker probe for free.
       const outcome = await this.pairings.confirm(message.sn, decoded.ok ? decoded.value.token : '');
       const result: PairingResultPayload = { pairingId: outcome.pairingId ?? 'none', status: outcome.status };
@@ -49,6 +51,7 @@ export class DeviceEventsHandler {
     if (!message) return;
     const decoded = decodePayload(ResetPayload, message.payload);
     if (!decoded.ok) {
+      this.metrics.refused('reset', decoded.reason);
       this.logger.warn(`reset ignored: ${decoded.reason}`);
       return;
     }

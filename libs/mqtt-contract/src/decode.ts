@@ -74,6 +74,19 @@ export function exceedsJsonDepth(json: Buffer | string, maxDepth: number): boole
   return false;
 }
 
+/** Refusal reasons as a short label for metrics: a few fixed values, never the payload's own words. */
+export type RefusalKind = 'too_large' | 'too_deep' | 'not_json' | 'not_object' | 'future_time' | 'unknown_device' | 'invalid';
+
+export function refusalKind(reason: string): RefusalKind {
+  if (/exceeds \d+ bytes/.test(reason)) return 'too_large';
+  if (reason.includes('nested deeper than')) return 'too_deep';
+  if (reason === 'payload is not JSON') return 'not_json';
+  if (reason === 'payload must be a JSON object') return 'not_object';
+  if (reason.includes('in the future')) return 'future_time';
+  if (reason === 'unknown device') return 'unknown_device';
+  return 'invalid';
+}
+
 /** The reference path: class-transformer, then class-validator's validateSync. */
 export function decodeWithClassValidator<T extends object>(type: ClassConstructor<T>, plain: object): Decoded<T> {
   let value: T;

@@ -14,6 +14,7 @@ import { PinoNestLogger } from './logger.js';
 import { rateLimitGuard } from './rate-limit.js';
 import { redactText } from './redact.js';
 import { securityHeaders } from './security-headers.js';
+import type { ServiceMetrics } from './service-metrics.js';
 
 export interface HttpAppOptions {
   name: string;
@@ -27,6 +28,8 @@ export interface HttpAppOptions {
   microservice?: CustomTransportStrategy;
   /** Set to answer browsers (CORS): pages from the API's own host name, e.g. the console, plus these origins. */
   corsOrigins?: string[];
+  /** Times every request into this app's /metrics. */
+  metrics?: ServiceMetrics;
 }
 
 export interface RunningHttpApp {
@@ -63,6 +66,7 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     bodyParser: true,
     abortOnError: false,
   });
+  if (options.metrics) app.use(options.metrics.httpMiddleware);
   const config = appConfigOf(app);
   // Behind a load balancer the client's address (per-address limits, logs) comes from X-Forwarded-For, and only from the proxies named here.
   app.set('trust proxy', trustProxySetting(config?.http.trustProxy ?? ''));

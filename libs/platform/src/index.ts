@@ -14,3 +14,4 @@ export { startServiceApp, type ServiceAppOptions } from './service-app.js';
 export { ReliableMqttServer } from './reliable-mqtt.server.js';
 export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
 export { readCsv, writeCsv } from './csv.js';
+export { ServiceMetrics } from './service-metrics.js';
