@@ -114,7 +114,7 @@ describe('command-line arguments', () => {
     expect(result.stdout).toBe('');
   });
 
-  it.each(CLIS)('%s --help prints its usage and exits 0', async (name) => {
+  it.each(['devices-import', 'device-sim'])('%s --help prints its usage and exits 0', async (name) => {
     const result = await run(name, ['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^usage: npm (run [a-z:-]+|start)/);
