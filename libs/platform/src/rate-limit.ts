@@ -67,16 +67,23 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     end
     return {hits, ttl, 0, 0}`;
   private lastWarning = 0;
+  private client?: Redis;
 
+  /** Connects on the first count, so an app without limited routes (the broker's HTTP side) never does. */
   constructor(
-    private readonly redis: Redis,
+    private readonly connect: () => Redis,
     private readonly logger: Logger,
   ) {}
+
+  async close(): Promise<void> {
+    await this.client?.quit().catch(() => this.client?.disconnect());
+  }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, name: string): Promise<ThrottlerStorageRecord> {
     const hitsKey = `rate-limit:${name}:${key}`;
     try {
-      const [totalHits, ttlMs, blocked, blockMs] = (await this.redis.eval(
+      this.client ??= this.connect();
+      const [totalHits, ttlMs, blocked, blockMs] = (await this.client.eval(
         RedisThrottlerStorage.SCRIPT,
         2,
         hitsKey,
@@ -112,13 +119,15 @@ export async function rateLimitGuard(config: AppConfig, logger: Logger): Promise
   let storage: ThrottlerStorage = new ThrottlerStorageService();
   let close = async () => (storage as ThrottlerStorageService).onApplicationShutdown();
   if (config.redis.url) {
-    // A request waits at most a second for the counter (then passes, see above).
-    const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, commandTimeout: 1000, connectionName: 'rate-limits' });
-    redis.on('error', () => undefined); // reported by increment(), at most once a minute
-    storage = new RedisThrottlerStorage(redis, logger);
-    close = async () => {
-      await redis.quit().catch(() => redis.disconnect());
-    };
+    const url = config.redis.url;
+    const redisStorage = new RedisThrottlerStorage(() => {
+      // A request waits at most a second for the counter (then passes, see above).
+      const redis = new Redis(url, { maxRetriesPerRequest: 1, commandTimeout: 1000, connectionName: 'rate-limits' });
+      redis.on('error', () => undefined); // reported by increment(), at most once a minute
+      return redis;
+    }, logger);
+    storage = redisStorage;
+    close = () => redisStorage.close();
   }
   const guard = new RateLimitGuard({ throttlers, setHeaders: false }, storage, new Reflector());
   await guard.onModuleInit();
