@@ -1,23 +1,22 @@
 # Multi-stage build: compile with dev dependencies, ship only what runs.
 # One image for every app; docker-compose.yml picks the command per service.
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 # npm 11 honours package.json "allowScripts" (only the packages we approved run install scripts).
 RUN npm install -g npm@11
 COPY package.json package-lock.json ./
 RUN npm ci
-COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY tsconfig.json tsconfig.build.json ./
 COPY apps apps
 COPY libs libs
 COPY scripts scripts
-COPY console console
 # The service console (built into dist/console, served by fault-feedback at /console).
 COPY console console
 RUN npm run build \
  # Containers use DATABASE_URL; the embedded PostgreSQL binaries (optional dependencies) stay out.
  && npm prune --omit=dev --omit=optional
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./

@@ -53,6 +53,7 @@ export default tseslint.config(
       '**/*.repository.ts',
       'libs/database/src/**',
       'test/**',
+      '**/*.spec.ts',
       'bench/**',
       // Until the broker is split: its one query is the runner handed to the credential cache and presence
       // recorder, which take the DataSource itself now (sqlCredentialLoader(dataSource), new PresenceRecorder(dataSource, ...)).

@@ -8,6 +8,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: {
     '^#libs/(.*)$': '<rootDir>/libs/$1/src/index.ts',
+    // See the file: Node's own require for a CommonJS package that requires ES modules.
+    '^@nestjs/throttler$': '<rootDir>/test/support/nestjs-throttler.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { FAULT_SEVERITIES } from '#libs/mqtt-contract';
+import { commandLine, progress, usageError } from './cli.js';
 import { parseLabels, parseTokens, simulate, type SimulatedDevice, type SimulationProgress } from './device-simulator.js';
 import { otaOptions } from './simulator/ota-options.js';
 
@@ -20,54 +20,39 @@ const usage = `usage: npm run device:sim -- (--sn <SN> --secret <secret> | --lab
          [--ota-chunk <bytes>]           download in ranged requests of this size
          [--wait <ms>]                   how long to wait for each answer (default 10000)`;
 
-const values = readArgs();
-
-function readArgs() {
-  try {
-    return parseArgs({
-      options: {
-        url: { type: 'string' },
-        sn: { type: 'string' },
-        secret: { type: 'string' },
-        labels: { type: 'string' },
-        limit: { type: 'string' },
-        confirm: { type: 'string' },
-        tokens: { type: 'string' },
-        status: { type: 'boolean' },
-        firmware: { type: 'string' },
-        faults: { type: 'string' },
-        code: { type: 'string' },
-        severity: { type: 'string' },
-        reset: { type: 'boolean' },
-        stay: { type: 'boolean' },
-        ota: { type: 'string' },
-        'trust-keys': { type: 'string' },
-        'ota-chunk': { type: 'string' },
-        wait: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    }).values;
-  } catch (error) {
-    fail(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
-  }
-}
-if (values.help) {
-  process.stdout.write(`${usage}\n`);
-  process.exit(0);
-}
+const { values } = commandLine(usage, {
+  url: { type: 'string' },
+  sn: { type: 'string' },
+  secret: { type: 'string' },
+  labels: { type: 'string' },
+  limit: { type: 'string' },
+  confirm: { type: 'string' },
+  tokens: { type: 'string' },
+  status: { type: 'boolean' },
+  firmware: { type: 'string' },
+  faults: { type: 'string' },
+  code: { type: 'string' },
+  severity: { type: 'string' },
+  reset: { type: 'boolean' },
+  stay: { type: 'boolean' },
+  ota: { type: 'string' },
+  'trust-keys': { type: 'string' },
+  'ota-chunk': { type: 'string' },
+  wait: { type: 'string' },
+});
 
 let devices: SimulatedDevice[];
 if (values.sn && values.secret) {
   devices = [{ sn: values.sn, secret: values.secret, token: values.confirm }];
 } else if (values.labels) {
-  devices = parseLabels(await readText(values.labels));
+  devices = readWith(parseLabels, await readText(values.labels));
   if (values.limit) devices = devices.slice(0, positive(values.limit, '--limit'));
   if (values.confirm) fail('--confirm is for one device (--sn); give --tokens <file> with sn,token lines for many');
 } else {
-  fail(usage);
+  usageError(usage, 'Give --sn and --secret for one device, or --labels for many');
 }
 if (values.tokens) {
-  const tokens = parseTokens(await readText(values.tokens));
+  const tokens = readWith(parseTokens, await readText(values.tokens));
   for (const device of devices) device.token = tokens.get(device.sn) ?? device.token;
 }
 if (values.severity && !(FAULT_SEVERITIES as readonly string[]).includes(values.severity))
@@ -77,7 +62,8 @@ const ota = values.ota ? await otaOptions(values, fail) : undefined;
 
 const url = values.url ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 process.stderr.write(`simulating ${devices.length} appliance(s) against ${url}\n`);
-const draw = progressLine();
+const shown = progress();
+const draw = (state: SimulationProgress, final = false) => (final ? shown.done : shown.update)(describe(state));
 const simulation = await simulate(
   {
     url,
@@ -110,19 +96,22 @@ if (values.stay || ota) {
   process.exit(refused > 0 || connected < total || pairingFailed ? 1 : 0);
 }
 
-function progressLine() {
-  let last = 0;
-  return (progress: SimulationProgress, final = false) => {
-    const now = Date.now();
-    if (!final && now - last < 100) return;
-    last = now;
-    const parts = [`connected ${progress.connected}/${progress.total}`];
-    if (progress.refused) parts.push(`refused ${progress.refused}`);
-    if (devices.some((device) => device.token)) parts.push(`paired ${progress.paired}`);
-    if (values.faults) parts.push(`faults acked ${progress.faultsAcked}`);
-    parts.push(`done ${progress.done}/${progress.total}`);
-    process.stderr.write(`\r${parts.join(', ')}${final ? '\n' : ''}`);
-  };
+function describe(state: SimulationProgress): string {
+  const parts = [`connected ${state.connected}/${state.total}`];
+  if (state.refused) parts.push(`refused ${state.refused}`);
+  if (devices.some((device) => device.token)) parts.push(`paired ${state.paired}`);
+  if (values.faults) parts.push(`faults acked ${state.faultsAcked}`);
+  parts.push(`done ${state.done}/${state.total}`);
+  return parts.join(', ');
+}
+
+/** A file's contents read by `parse`; what it refuses (a missing column, malformed CSV) ends the run with its reason. */
+function readWith<T>(parse: (text: string) => T, text: string): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  }
 }
 
 async function readText(path: string): Promise<string> {

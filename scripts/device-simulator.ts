@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { FAULT_SEVERITIES, topics, type FaultReportPayload, type PairingResultPayload, type StatusPayload } from '#libs/mqtt-contract';
+import { readCsv } from '#libs/platform';
 import { connectAppliance } from './simulator/connect.js';
 import { OtaDevice, type OtaBehaviour, type OtaEvent, type TrustedKey } from './simulator/ota.js';
 
@@ -193,25 +194,21 @@ function awaitMessage(
   });
 }
 
-/** Reads the labels file of `npm run devices:import` (`sn,mac,model,deviceSecret,qr`). */
+/** Reads the labels file of `npm run devices:import` (`sn,mac,model,deviceSecret,qr`), quoted fields and all. */
 export function parseLabels(text: string): SimulatedDevice[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  if (lines.length === 0) return [];
-  const header = lines[0].split(',').map((name) => name.trim());
-  const sn = header.indexOf('sn');
-  const secret = header.indexOf('deviceSecret');
+  const [header, ...records] = readCsv(text);
+  if (!header) return [];
+  const names = header.map((name) => name.trim());
+  const sn = names.indexOf('sn');
+  const secret = names.indexOf('deviceSecret');
   if (sn < 0 || secret < 0) throw new Error('the labels file needs the columns sn and deviceSecret (as written by npm run devices:import)');
-  return lines.slice(1).map((line) => {
-    const fields = line.split(',');
-    return { sn: fields[sn].trim(), secret: fields[secret].trim() };
-  });
+  return records.map((fields) => ({ sn: (fields[sn] ?? '').trim(), secret: (fields[secret] ?? '').trim() }));
 }
 
-/** Reads `sn,token` lines (a header is optional): the pairing tokens to confirm, per device. */
+/** Reads `sn,token` records (a header is optional): the pairing tokens to confirm, per device. */
 export function parseTokens(text: string): Map<string, string> {
   const tokens = new Map<string, string>();
-  for (const line of text.split(/\r?\n/)) {
-    const [sn, token] = line.split(',').map((field) => field?.trim());
+  for (const [sn, token] of readCsv(text).map((fields) => fields.map((field) => field.trim()))) {
     if (!sn || !token || sn === 'sn') continue;
     tokens.set(sn, token);
   }

@@ -5,18 +5,18 @@ import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '#libs/config';
 import { dataSourceOptions, openBackendDatabase } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, parseDevicesCsv, validateDeviceRows, type IssuedDevice } from '#libs/devices';
-import { DomainError } from '#libs/platform';
+import { DomainError, writeCsv } from '#libs/platform';
+import { commandLine, progress as progressOn, usageError } from './cli.js';
 
 // `npm run devices:import -- devices.csv --out labels.csv`: registers a factory batch straight into the
 // backend's database (DATABASE_URL, or the embedded PostgreSQL under ./data, running or not) and writes each new device's secret and QR payload to the labels file, the only
 // copy there will ever be. SNs already registered are listed on stderr and left untouched.
 
 const usage = 'usage: npm run devices:import -- <devices.csv> --out <labels.csv>';
-const args = process.argv.slice(2);
-const outIndex = args.indexOf('--out');
-const input = args.find((arg, index) => !arg.startsWith('--') && index !== outIndex + 1);
-const output = outIndex >= 0 ? args[outIndex + 1] : undefined;
-if (!input || !output) fail(usage);
+const { values, positionals } = commandLine(usage, { out: { type: 'string' } }, 1);
+const [input] = positionals;
+const output = values.out;
+if (!input || !output) usageError(usage, input ? 'Missing --out <labels.csv>' : 'Missing the batch file <devices.csv>');
 
 const config = loadConfigOrExit();
 
@@ -31,7 +31,7 @@ try {
 const database = await openBackendDatabase(config);
 const dataSource = await new DataSource(dataSourceOptions(database.url)).initialize();
 const labels = createWriteStream(output, { mode: 0o600 });
-labels.write('sn,mac,model,deviceSecret,qr\n');
+labels.write(writeCsv([['sn', 'mac', 'model', 'deviceSecret', 'qr']]));
 const registry = new DeviceRegistry(dataSource, new CredentialHasher(config.devices.secretKey), {
   notify: async () => undefined, // new devices have no cached credentials anywhere
 });
@@ -46,7 +46,8 @@ try {
   });
   await new Promise<void>((resolve, reject) => labels.end((error?: Error | null) => (error ? reject(error) : resolve())));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  process.stderr.write(`\nregistered ${result.issued.length} device(s) in ${seconds}s; labels in ${output}\n`);
+  progress(rows.length, rows.length, true);
+  process.stderr.write(`registered ${result.issued.length} device(s) in ${seconds}s; labels in ${output}\n`);
   if (result.alreadyRegistered.length) {
     process.stderr.write(
       `${result.alreadyRegistered.length} SN(s) already registered, left unchanged: ${preview(result.alreadyRegistered)}\n`,
@@ -63,30 +64,25 @@ try {
 }
 
 function writeLabels(issued: IssuedDevice[]): Promise<void> {
-  const text = issued.map((device) => [device.sn, device.mac, csvField(device.model), device.deviceSecret, device.qr].join(',')).join('\n');
-  if (!text) return Promise.resolve();
-  return new Promise((resolve) => (labels.write(`${text}\n`) ? resolve() : labels.once('drain', () => resolve())));
-}
-
-function csvField(value: string): string {
-  return /[",\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  if (issued.length === 0) return Promise.resolve();
+  const text = writeCsv(issued.map((device) => [device.sn, device.mac, device.model, device.deviceSecret, device.qr]));
+  return new Promise((resolve) => (labels.write(text) ? resolve() : labels.once('drain', () => resolve())));
 }
 
 function preview(sns: string[]): string {
   return sns.slice(0, 10).join(', ') + (sns.length > 10 ? `, … (${sns.length - 10} more)` : '');
 }
 
-/** A one-line bar on stderr, redrawn at most ten times a second (and once at the end). */
-function progressBar(total: number): (done: number, all: number) => void {
-  let last = 0;
-  return (done, all) => {
-    const now = Date.now();
-    if (done < all && now - last < 100) return;
-    last = now;
+/** A bar on a terminal (redrawn in place), plain periodic lines elsewhere (see cli.ts). */
+function progressBar(total: number): (done: number, all: number, final?: boolean) => void {
+  const shown = progressOn();
+  return (done, all, final = false) => {
     const width = 30;
     const filled = Math.round((done / Math.max(all, 1)) * width);
-    const rate = Math.round(done / Math.max((now - started) / 1000, 0.001));
-    process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} (${rate}/s)`);
+    const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001));
+    const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} (${rate}/s)`;
+    if (final) shown.done(line);
+    else shown.update(line);
   };
 }
 

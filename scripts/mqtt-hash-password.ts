@@ -1,9 +1,8 @@
 import { hashServicePassword } from '../apps/broker/src/service-accounts.js';
+import { commandLine, usageError } from './cli.js';
 
 // `npm run mqtt:hash-password -- <password>`: the passwordHash for an account in mqtt.operatorAccounts.
-const password = process.argv[2];
-if (!password || password.length < 12) {
-  process.stderr.write('usage: npm run mqtt:hash-password -- <password of at least 12 characters>\n');
-  process.exit(1);
-}
+const usage = 'usage: npm run mqtt:hash-password -- <password of at least 12 characters>';
+const [password] = commandLine(usage, {}, 1).positionals;
+if (!password || password.length < 12) usageError(usage, password ? 'The password is shorter than 12 characters' : undefined);
 process.stdout.write(`${await hashServicePassword(password)}\n`);

@@ -1,7 +1,9 @@
 import { ConsentLedger } from '#libs/privacy';
+import { commandLine } from './cli.js';
 import { withPrivacy } from './privacy-cli.js';
 
 // `npm run privacy:verify-ledger`: checks every consent chain and the derived state; names each bad row and exits 1.
+commandLine('usage: npm run privacy:verify-ledger', {});
 const { events, subjects, problems } = await withPrivacy((privacy) => privacy.get(ConsentLedger).verify());
 for (const problem of problems) process.stdout.write(`TAMPERED ${problem.row}: ${problem.reason}\n`);
 if (problems.length > 0) {

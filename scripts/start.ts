@@ -2,8 +2,10 @@ import 'reflect-metadata';
 import { loadConfigOrExit } from '#libs/config';
 import { createLogger, PortInUseError } from '#libs/platform';
 import { startBackend } from './backend.js';
+import { commandLine } from './cli.js';
 
 // `npm start`: the whole backend in one process; Ctrl-C stops all of it, PostgreSQL included.
+commandLine('usage: npm start   (settings come from config/ and the environment; see README, "Configuration")', {});
 const config = loadConfigOrExit();
 const logger = createLogger(config.log.level, 'backend');
 const backend = await startBackend(config, logger).catch((error: unknown) => {

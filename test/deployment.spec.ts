@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { load } from 'js-yaml';
@@ -57,11 +58,32 @@ describe('docker-compose.yml and Dockerfile', () => {
     expect(config.database.url).toMatch(/^postgres:\/\/appliance:.+@postgres:5432\/appliance$/);
   });
 
+  it('production.example.yaml, copied to production.yaml with its secrets filled in, passes validation', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'config-'));
+    copyFileSync(join(root, 'config', 'default.yaml'), join(dir, 'default.yaml'));
+    const example = readFileSync(join(root, 'config', 'production.example.yaml'), 'utf8');
+    writeFileSync(
+      join(dir, 'production.yaml'),
+      example.replace(/CHANGE_ME\w*/g, () => `secret-${'x'.repeat(40)}`),
+    );
+    const config = loadConfig({ configDir: dir, env: { NODE_ENV: 'production' } });
+    rmSync(dir, { recursive: true });
+    expect(config.sms.driver).toBe('http');
+    expect(config.database.url).toMatch(/^postgres:\/\//);
+  });
+
   it('builds in stages and runs as a non-root user', () => {
     const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile.match(/^FROM /gm)?.length).toBeGreaterThanOrEqual(2);
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(runtime).toMatch(/^USER (?!root)\w+/m);
     for (const folder of ['apps', 'libs', 'scripts', 'console']) expect(dockerfile).toContain(`COPY ${folder} ${folder}`);
+  });
+
+  it('copies from the checkout only files that exist, each once', () => {
+    const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
+    const sources = [...dockerfile.matchAll(/^COPY (?!--from)(?:--\S+ )*(.+) \S+$/gm)].flatMap((match) => match[1].split(' '));
+    expect(sources.filter((source) => !existsSync(join(root, source)))).toEqual([]);
+    expect(sources.filter((source, index) => sources.indexOf(source) !== index)).toEqual([]);
   });
 });

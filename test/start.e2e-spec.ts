@@ -1,18 +1,36 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mqtt from 'mqtt';
+import { relocatedClusterHome } from '#libs/database';
 import { call } from './support/http.js';
 
 /**
  * `npm start` as a newcomer runs it: the compiled launcher, no DATABASE_URL,
  * so the embedded PostgreSQL under the data folder. (`npm test` builds first.)
+ * The checkout it runs from sits in a folder only its owner may enter (0700,
+ * like /root/app or a `mktemp -d` folder): as root, PostgreSQL's own user can
+ * reach neither the binaries in node_modules nor ./data there.
  */
-const launcher = join(process.cwd(), 'dist/scripts/start.js');
+const isRoot = process.getuid?.() === 0;
+let appDir: string;
+let launcher: string;
+
+/** A copy of the built checkout (hard links, so it is quick) in a new private folder. */
+async function privateCheckout(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'appliance-private-'));
+  expect((await stat(folder)).mode & 0o777).toBe(0o700);
+  const app = join(folder, 'app');
+  await mkdir(app);
+  const parts = ['dist', 'node_modules', 'config', 'package.json'].map((part) => join(process.cwd(), part));
+  await promisify(execFile)('cp', ['-al', ...parts, app]).catch(() => promisify(execFile)('cp', ['-a', ...parts, app]));
+  return app;
+}
 
 interface Started {
   child: ChildProcess;
@@ -38,7 +56,7 @@ function environment(dataDir: string, extra: Record<string, string> = {}): NodeJ
 
 function launch(dataDir: string, extra: Record<string, string> = {}): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher], { env: environment(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [launcher], { cwd: appDir, env: environment(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -64,10 +82,14 @@ function exitOf(child: ChildProcess): Promise<number | null> {
 function runToExit(
   dataDir: string,
   extra: Record<string, string>,
-  script = launcher,
+  script: string = launcher,
   args: string[] = [],
 ): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [script, ...args], { env: environment(dataDir, extra), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [script, ...args], {
+    cwd: appDir,
+    env: environment(dataDir, extra),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   return exitOf(child).then((code) => ({ code, stderr }));
@@ -97,16 +119,24 @@ async function signIn(port: number, dataDir: string, phone: string) {
   return login.body.user.id as string;
 }
 
-describe('npm start on a bare machine', () => {
+async function removeData(dataDir: string): Promise<void> {
+  const home = await relocatedClusterHome(join(dataDir, 'pg'));
+  if (home) await rm(home, { recursive: true, force: true });
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+describe(`npm start on a bare machine, from a private folder${isRoot ? ' as root' : ''}`, () => {
   let dataDir: string;
 
   beforeAll(async () => {
-    expect(existsSync(launcher)).toBe(true);
-    dataDir = await mkdtemp(join(tmpdir(), 'appliance-start-'));
-    await chmod(dataDir, 0o755);
+    expect(existsSync(join(process.cwd(), 'dist/scripts/start.js'))).toBe(true);
+    appDir = await privateCheckout();
+    launcher = join(appDir, 'dist/scripts/start.js');
+    dataDir = join(appDir, 'data');
   });
   afterAll(async () => {
-    await rm(dataDir, { recursive: true, force: true });
+    await removeData(dataDir);
+    await rm(join(appDir, '..'), { recursive: true, force: true });
   });
 
   it('starts embedded PostgreSQL and the three apps, stops all of it on Ctrl-C, and reuses the data next time', async () => {
@@ -135,7 +165,7 @@ describe('npm start on a bare machine', () => {
   });
 
   it('imports a factory batch into the running backend, whose broker then admits the devices, and again with it stopped', async () => {
-    const importer = join(process.cwd(), 'dist/scripts/devices-import.js');
+    const importer = join(appDir, 'dist/scripts/devices-import.js');
     const batch = join(dataDir, 'devices.csv');
     const labels = join(dataDir, 'labels.csv');
     const sns = Array.from({ length: 50 }, (_, index) => `IMPORT-${process.pid}-${index}`);
@@ -189,6 +219,30 @@ describe('npm start on a bare machine', () => {
       blocker.close();
     }
   });
+
+  (isRoot ? it : it.skip)(
+    'as root, names the cause and the fix in one line when a folder above an existing cluster turns private',
+    async () => {
+      const parent = await mkdtemp(join(tmpdir(), 'appliance-turned-private-'));
+      await chmod(parent, 0o755);
+      const movedData = join(parent, 'data');
+      try {
+        const first = await launch(movedData);
+        first.child.kill('SIGINT');
+        expect(await exitOf(first.child)).toBe(0);
+        await chmod(parent, 0o700);
+        const result = await runToExit(movedData, {});
+        expect(result.code).toBe(1);
+        const lines = result.stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toContain(`user postgres can no longer reach the cluster in ${join(movedData, 'pg', 'cluster')}`);
+        expect(lines[0]).toContain('DATABASE_URL');
+      } finally {
+        await removeData(movedData);
+        await rm(parent, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('refuses a bad setting with a message naming it', async () => {
     const result = await runToExit(dataDir, { MQTT_PORT: 'eighteen' });

@@ -2,7 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern } from '@nestjs/microservices';
 import { FaultIngestion } from '#libs/faults';
 import { topicPatterns, topics, type FaultAckPayload } from '#libs/mqtt-contract';
-import { MqttLink, readDeviceMessage } from '#libs/platform';
+import { MqttLink, readDeviceMessage, ServiceMetrics } from '#libs/platform';
 
 /**
  * devices/+/faults: one report per message, QoS 1. The handler resolves only
@@ -17,6 +17,7 @@ export class FaultReportsHandler {
   constructor(
     private readonly ingestion: FaultIngestion,
     private readonly mqtt: MqttLink,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   @EventPattern(topicPatterns.faults)
@@ -25,6 +26,7 @@ export class FaultReportsHandler {
     const device = readDeviceMessage(context, 'faults');
     if (!device) return;
     const answer = await this.ingestion.receive(device.sn, device.payload);
+    if (answer.stored === 'rejected') this.metrics.refused('faults', answer.reason);
     const ack: FaultAckPayload =
       answer.stored === 'rejected'
         ? { reportId: answer.reportId, stored: 'rejected', reason: answer.reason }

@@ -11,6 +11,7 @@ import {
   type LoginResult,
   type TokenPair,
 } from '#libs/identity';
+import { RateLimit } from '#libs/platform';
 
 type LoginView = Pick<LoginResult, 'accessToken' | 'refreshToken' | 'user'>;
 
@@ -41,6 +42,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @RateLimit('refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Trade a refresh token for a new pair; the old one stops working' })
   async refresh(@Body() body: RefreshDto): Promise<TokenPair> {
@@ -48,6 +50,7 @@ export class AuthController {
   }
 
   @Post('oauth/:provider')
+  @RateLimit('oauth')
   @HttpCode(200)
   @ApiOperation({ summary: 'Sign in with a wechat or qq authorization code' })
   async oauth(@Param('provider') provider: string, @Body() body: OAuthLoginDto): Promise<LoginView> {

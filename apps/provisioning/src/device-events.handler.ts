@@ -2,7 +2,7 @@ import { Controller, Logger } from '@nestjs/common';
 import { Ctx, EventPattern } from '@nestjs/microservices';
 import { ConfirmPairing, DeviceOwnership } from '#libs/devices';
 import { decodePayload, PairingConfirmPayload, ResetPayload, topicPatterns, topics, type PairingResultPayload } from '#libs/mqtt-contract';
-import { MqttLink, readDeviceMessage } from '#libs/platform';
+import { MqttLink, readDeviceMessage, ServiceMetrics } from '#libs/platform';
 
 /**
  * Provisioning's device-message edge: pairing confirmations and factory
@@ -21,6 +21,7 @@ export class DeviceEventsHandler {
     private readonly confirm: ConfirmPairing,
     private readonly ownership: DeviceOwnership,
     private readonly mqtt: MqttLink,
+    private readonly metrics: ServiceMetrics,
   ) {}
 
   @EventPattern(topicPatterns.pairingConfirm)
@@ -29,6 +30,7 @@ export class DeviceEventsHandler {
     if (!message) return;
     await this.inOrder(message.sn, async () => {
       const decoded = decodePayload(PairingConfirmPayload, message.payload);
+      if (!decoded.ok) this.metrics.refused('pairingConfirm', decoded.reason);
       // A malformed confirmation is a wrong token: it must not let an attacker probe for free.
       const outcome = await this.confirm.execute(message.sn, decoded.ok ? decoded.value.token : '');
       const result: PairingResultPayload = { pairingId: outcome.pairingId ?? 'none', status: outcome.status };
@@ -42,6 +44,7 @@ export class DeviceEventsHandler {
     if (!message) return;
     const decoded = decodePayload(ResetPayload, message.payload);
     if (!decoded.ok) {
+      this.metrics.refused('reset', decoded.reason);
       this.logger.warn(`reset ignored: ${decoded.reason}`);
       return;
     }

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from 
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AddMemberDto, DeviceOwnership, type DeviceView, type HistoryEntry, type MemberView } from '#libs/devices';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
-import { SnParam, UuidParam } from '#libs/platform';
+import { RateLimit, SnParam, UuidParam } from '#libs/platform';
 
 /** The caller's devices: owned and shared, unbinding, members, and the history of devices that came and left. */
 @ApiTags('devices')
@@ -40,6 +40,7 @@ export class DevicesController {
   }
 
   @Post(':sn/members')
+  @RateLimit('members')
   @HttpCode(201)
   @ApiOperation({ summary: 'Share with the account of this phone (owner only); members see status and faults, cannot unbind or share' })
   addMember(@CurrentUser() user: AuthUser, @Param('sn', SnParam) sn: string, @Body() body: AddMemberDto): Promise<MemberView> {

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ReadPairingStatus, StartPairing, StartPairingDto, type PairingStatus, type StartPairingInput } from '#libs/devices';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
-import { UuidParam } from '#libs/platform';
+import { RateLimit, UuidParam } from '#libs/platform';
 
 export type PairingAnswer =
   | { pairingId: string; sn: string; token: string; expiresAt: string }
@@ -20,6 +20,7 @@ export class PairingsController {
   ) {}
 
   @Post()
+  @RateLimit('pairings')
   @ApiOperation({
     summary: 'Start pairing an appliance by its QR label or SN',
     description:

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createPublicKey } from 'node:crypto';
 import { Type } from 'class-transformer';
+import { isIP } from 'node:net';
 import {
   ArrayUnique,
   IsArray,
@@ -213,6 +214,55 @@ export class FirmwareConfig {
   @IsInt() @Min(50) sweepIntervalMs!: number;
 }
 
+const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** Express "trust proxy": empty (no proxy), a hop count, or the proxies' addresses, subnets and named ranges. */
+function isTrustProxy(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  if (value === '' || /^\d{1,2}$/.test(value)) return true;
+  return value.split(',').every((entry) => {
+    const [address, prefix, ...rest] = entry.trim().split('/');
+    if (rest.length > 0) return false;
+    if (NAMED_RANGES.includes(address) && prefix === undefined) return true;
+    const family = isIP(address);
+    return family !== 0 && (prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)));
+  });
+}
+
+/** At most `limit` requests per client address in `windowSeconds`; beyond, 429 until the window has passed. */
+export class RateLimitConfig {
+  @IsInt() @Min(1) limit!: number;
+  @IsInt() @Min(1) @Max(86400) windowSeconds!: number;
+}
+
+/** Routes limited per client address (the OTP request has its own limits under auth.otp). */
+export class RateLimitsConfig {
+  @ValidateNested() @Type(() => RateLimitConfig) refresh!: RateLimitConfig;
+  @ValidateNested() @Type(() => RateLimitConfig) oauth!: RateLimitConfig;
+  @ValidateNested() @Type(() => RateLimitConfig) members!: RateLimitConfig;
+  @ValidateNested() @Type(() => RateLimitConfig) pairings!: RateLimitConfig;
+}
+
+/** What every HTTP app does with requests before they reach a route. */
+export class HttpConfig {
+  /** Whose X-Forwarded-For to believe (the load balancer's); the client's address then comes from it, for per-address limits. */
+  @ValidateBy({
+    name: 'isTrustProxy',
+    validator: {
+      validate: isTrustProxy,
+      defaultMessage: () =>
+        '$property must be empty, a hop count, or comma-separated proxy addresses, subnets (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+    },
+  })
+  trustProxy!: string;
+  /** The OpenAPI page at /docs: `auto` serves it except when NODE_ENV=production. */
+  @IsIn(['auto', 'on', 'off']) docs!: 'auto' | 'on' | 'off';
+  /** A JSON body nested deeper than this is refused with 400 before it is parsed. */
+  @IsInt() @Min(2) @Max(512) maxJsonDepth!: number;
+  /** Counted in Redis when redis.url is set, so every replica shares one budget per client; else in each process. */
+  @ValidateNested() @Type(() => RateLimitsConfig) rateLimits!: RateLimitsConfig;
+}
+
 /** The one typed configuration object every app, CLI and test reads. */
 export class AppConfig {
   @IsIn(['development', 'test', 'production']) env!: 'development' | 'test' | 'production';
@@ -232,4 +282,5 @@ export class AppConfig {
   @ValidateNested() @Type(() => ConsoleConfig) console!: ConsoleConfig;
   @ValidateNested() @Type(() => FaultsConfig) faults!: FaultsConfig;
   @ValidateNested() @Type(() => FirmwareConfig) firmware!: FirmwareConfig;
+  @ValidateNested() @Type(() => HttpConfig) http!: HttpConfig;
 }

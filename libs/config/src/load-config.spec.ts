@@ -34,6 +34,9 @@ describe('configuration', () => {
     [{ FIRMWARE_SIGNING_KEYS: '[{"id":' }, /firmware\.signingKeys \(env FIRMWARE_SIGNING_KEYS\): not valid JSON/],
     [{ FIRMWARE_SIGNING_KEYS: '[{"id":"k1","publicKey":"not a key"}]' }, /firmware\.signingKeys\.0\.publicKey/],
     [{ FIRMWARE_MAX_IMAGE_BYTES: String(65 * 1024 * 1024) }, /firmware\.maxImageBytes \(env FIRMWARE_MAX_IMAGE_BYTES\)/],
+    [{ TRUST_PROXY: 'true' }, /http\.trustProxy \(env TRUST_PROXY\): http\.trustProxy must be empty, a hop count/],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, /http\.trustProxy \(env TRUST_PROXY\)/],
+    [{ HTTP_DOCS: 'yes' }, /http\.docs \(env HTTP_DOCS\)/],
   ])('stops on a bad value and names the key: %j', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -52,6 +55,14 @@ describe('configuration', () => {
       { id: 'k', publicKey: ed25519 },
     ]);
     expect(() => load({ FIRMWARE_SIGNING_KEYS: twice })).toThrow(/firmware\.signingKeys .*must not name a key id twice/);
+  });
+
+  it('takes the proxies to trust as a hop count or a list of addresses, subnets and named ranges', () => {
+    expect(load({}).http.trustProxy).toBe('');
+    expect(load({ TRUST_PROXY: '1' }).http.trustProxy).toBe('1');
+    expect(load({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1' }).http.trustProxy).toBe(
+      'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1',
+    );
   });
 
   it('refuses an unknown key in a config file', () => {

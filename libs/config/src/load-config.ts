@@ -48,6 +48,8 @@ export const ENV_VARIABLES: ReadonlyArray<{ env: string; key: string; kind: EnvK
   { env: 'FIRMWARE_STORAGE_DIR', key: 'firmware.storageDir', kind: 'string' },
   { env: 'FIRMWARE_MAX_IMAGE_BYTES', key: 'firmware.maxImageBytes', kind: 'int' },
   { env: 'FIRMWARE_DOWNLOAD_BASE_URL', key: 'firmware.downloadBaseUrl', kind: 'string' },
+  { env: 'TRUST_PROXY', key: 'http.trustProxy', kind: 'string' },
+  { env: 'HTTP_DOCS', key: 'http.docs', kind: 'string' },
 ];
 
 /** Development secrets carry this prefix; production refuses them. */

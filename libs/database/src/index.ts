@@ -4,3 +4,4 @@ export { dataSourceOptions, runMigrations, type EntityList } from './data-source
 export { DatabaseModule, databaseHealthCheck, healthChecksProvider } from './database.module.js';
 export { ensureDatabase, freePort, runningEmbeddedPostgres, startEmbeddedPostgres, type EmbeddedDatabase } from './embedded-postgres.js';
 export { openBackendDatabase, type BackendDatabase } from './backend-database.js';
+export { relocatedClusterHome } from './embedded-postgres-root.js';

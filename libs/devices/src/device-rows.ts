@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsOptional, IsString, Length, Matches, validateSync } from 'class-validator';
-import { DomainError, IsMac, IsSn } from '#libs/platform';
+import { DomainError, IsMac, IsSn, readCsv } from '#libs/platform';
 
 const PRINTABLE = /^[\x20-\x7E]+$/;
 
@@ -67,7 +67,7 @@ export function validateDeviceRows(input: unknown, origin: 'json' | 'csv' = 'jso
 
 /** Reads CSV text with a header naming sn, mac, model and optionally firmware (any order). */
 export function parseDevicesCsv(text: string): Array<Record<string, string>> {
-  const records = parseCsv(text.replace(/^\uFEFF/, ''));
+  const records = readCsv(text);
   if (records.length === 0) throw new DomainError('VALIDATION_FAILED', 'The CSV is empty');
   const header = records[0].map((name) => name.trim().toLowerCase());
   const unknown = header.filter((name) => !(CSV_COLUMNS as readonly string[]).includes(name));
@@ -91,48 +91,4 @@ export function parseDevicesCsv(text: string): Array<Record<string, string>> {
     });
     return row;
   });
-}
-
-/** RFC 4180 records: quoted fields may hold commas, quotes ("") and line breaks. Blank lines are skipped. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let index = 0;
-  const endRecord = () => {
-    fields.push(field);
-    if (!(fields.length === 1 && fields[0].trim() === '')) records.push(fields);
-    fields = [];
-    field = '';
-  };
-  while (index < text.length) {
-    const char = text[index];
-    if (quoted) {
-      if (char === '"' && text[index + 1] === '"') {
-        field += '"';
-        index += 2;
-        continue;
-      }
-      if (char === '"') quoted = false;
-      else field += char;
-      index += 1;
-      continue;
-    }
-    if (char === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (char === ',') {
-      fields.push(field);
-      field = '';
-    } else if (char === '\n') {
-      endRecord();
-    } else if (char !== '\r') {
-      field += char;
-    }
-    index += 1;
-  }
-  if (quoted) throw new DomainError('VALIDATION_FAILED', 'The CSV ends inside a quoted field');
-  if (field !== '' || fields.length > 0) endRecord();
-  return records;
 }

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { ClassConstructor } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
 import fc from 'fast-check';
-import { decodePayload, decodeWithClassValidator } from './decode.js';
+import { decodePayload, decodeWithClassValidator, exceedsJsonDepth } from './decode.js';
 import * as payloads from './payloads.js';
 
 /**
@@ -145,5 +145,45 @@ describe('decodePayload', () => {
   it('refuses what is not a JSON object', () => {
     expect(decodePayload(payloads.StatusPayload, 'not json')).toEqual({ ok: false, reason: 'payload is not JSON' });
     expect(decodePayload(payloads.StatusPayload, '[1]')).toEqual({ ok: false, reason: 'payload must be a JSON object' });
+  });
+
+  it('refuses payloads nested too deep or too large before parsing them, with the limit in the reason', () => {
+    const deep = `{"token":${'['.repeat(40)}${']'.repeat(40)}}`;
+    expect(decodePayload(payloads.PairingConfirmPayload, deep)).toEqual({ ok: false, reason: 'payload is nested deeper than 32 levels' });
+    expect(decodePayload(payloads.PairingConfirmPayload, Buffer.from('['.repeat(100_000)), { maxBytes: 200_000 })).toEqual({
+      ok: false,
+      reason: 'payload is nested deeper than 32 levels',
+    });
+    const huge = JSON.stringify({ token: 'x'.repeat(70_000) });
+    expect(decodePayload(payloads.PairingConfirmPayload, huge)).toEqual({ ok: false, reason: 'payload exceeds 65536 bytes' });
+    expect(decodePayload(payloads.PairingConfirmPayload, '{"token":"tok-12345678"}', { maxBytes: 10 })).toEqual({
+      ok: false,
+      reason: 'payload exceeds 10 bytes',
+    });
+    // Brackets inside strings are text, not nesting.
+    expect(decodePayload(payloads.PairingConfirmPayload, JSON.stringify({ token: `${'['.repeat(100)}"\\{` }))).toMatchObject({ ok: true });
+  });
+});
+
+describe('exceedsJsonDepth', () => {
+  it('counts arrays and objects inside each other, not brackets inside strings or escaped quotes', () => {
+    const nested = (depth: number) => '{"a":'.repeat(depth - 1) + '[]' + '}'.repeat(depth - 1);
+    expect(exceedsJsonDepth(nested(32), 32)).toBe(false);
+    expect(exceedsJsonDepth(nested(33), 32)).toBe(true);
+    expect(exceedsJsonDepth(Buffer.from(nested(33)), 32)).toBe(true);
+    expect(exceedsJsonDepth('[[1],[2],[3],[4]]', 2)).toBe(false);
+    expect(exceedsJsonDepth(JSON.stringify({ a: '[[[[[[', b: 'say "[[[[[[' }), 2)).toBe(false);
+    expect(exceedsJsonDepth(JSON.stringify(['\\', [[[]]]]), 3)).toBe(true);
+  });
+
+  it('agrees with the depth of random JSON values', () => {
+    const depthOf = (value: unknown): number =>
+      value !== null && typeof value === 'object' ? 1 + Math.max(0, ...Object.values(value).map(depthOf)) : 0;
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer({ min: 0, max: 7 }), (value, limit) => {
+        expect(exceedsJsonDepth(JSON.stringify(value), limit)).toBe(depthOf(value) > limit);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -3,6 +3,14 @@ import { getMetadataStorage, validateSync, ValidationTypes, type ValidationArgum
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
 
+/** Contract payloads are a few levels deep and a few KiB; anything far beyond is refused before it is parsed. */
+export const PAYLOAD_LIMITS = { maxBytes: 65_536, maxDepth: 32 } as const;
+
+export interface DecodeLimits {
+  maxBytes?: number;
+  maxDepth?: number;
+}
+
 /**
  * Parses and validates a JSON payload against its contract class. Unknown
  * fields are refused, as on the HTTP side. Never throws.
@@ -17,7 +25,15 @@ export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string };
  * class-transformer and validateSync. decode.spec.ts holds both paths to the
  * same answers on random payloads.
  */
-export function decodePayload<T extends object>(type: ClassConstructor<T>, payload: Buffer | string): Decoded<T> {
+export function decodePayload<T extends object>(
+  type: ClassConstructor<T>,
+  payload: Buffer | string,
+  limits: DecodeLimits = {},
+): Decoded<T> {
+  const maxBytes = limits.maxBytes ?? PAYLOAD_LIMITS.maxBytes;
+  const maxDepth = limits.maxDepth ?? PAYLOAD_LIMITS.maxDepth;
+  if (Buffer.byteLength(payload) > maxBytes) return { ok: false, reason: `payload exceeds ${maxBytes} bytes` };
+  if (exceedsJsonDepth(payload, maxDepth)) return { ok: false, reason: `payload is nested deeper than ${maxDepth} levels` };
   const text = typeof payload === 'string' ? payload : payload.toString('utf8');
   let plain: unknown;
   try {
@@ -31,6 +47,44 @@ export function decodePayload<T extends object>(type: ClassConstructor<T>, paylo
   const fast = compiled && walk(compiled, plain as Record<string, unknown>);
   if (fast) return fast.length > 0 ? { ok: false, reason: fast.join('; ') } : { ok: true, value: plain as T };
   return decodeWithClassValidator(type, plain);
+}
+
+/**
+ * Whether JSON text opens more than `maxDepth` arrays or objects inside each
+ * other (brackets inside strings do not count). One pass over the bytes, no
+ * parse: deep input costs the parser, class-transformer and class-validator a
+ * recursion each, so it is refused here first (HTTP bodies too).
+ */
+export function exceedsJsonDepth(json: Buffer | string, maxDepth: number): boolean {
+  const code = typeof json === 'string' ? (index: number) => json.charCodeAt(index) : (index: number) => json[index];
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < json.length; index += 1) {
+    const char = code(index);
+    if (inString) {
+      if (char === 0x5c)
+        index += 1; // backslash: the next character is escaped
+      else if (char === 0x22) inString = false;
+    } else if (char === 0x22) inString = true;
+    else if (char === 0x5b || char === 0x7b) {
+      depth += 1;
+      if (depth > maxDepth) return true;
+    } else if (char === 0x5d || char === 0x7d) depth -= 1;
+  }
+  return false;
+}
+
+/** Refusal reasons as a short label for metrics: a few fixed values, never the payload's own words. */
+export type RefusalKind = 'too_large' | 'too_deep' | 'not_json' | 'not_object' | 'future_time' | 'unknown_device' | 'invalid';
+
+export function refusalKind(reason: string): RefusalKind {
+  if (/exceeds \d+ bytes/.test(reason)) return 'too_large';
+  if (reason.includes('nested deeper than')) return 'too_deep';
+  if (reason === 'payload is not JSON') return 'not_json';
+  if (reason === 'payload must be a JSON object') return 'not_object';
+  if (reason.includes('in the future')) return 'future_time';
+  if (reason === 'unknown device') return 'unknown_device';
+  return 'invalid';
 }
 
 /** The reference path: class-transformer, then class-validator's validateSync. */

@@ -26,4 +26,12 @@ export {
   type ServiceGrant,
 } from './acl.js';
 export * from './payloads.js';
-export { decodePayload, type Decoded } from './decode.js';
+export {
+  decodePayload,
+  exceedsJsonDepth,
+  PAYLOAD_LIMITS,
+  refusalKind,
+  type DecodeLimits,
+  type Decoded,
+  type RefusalKind,
+} from './decode.js';

@@ -44,12 +44,17 @@ export class ContractErrorFilter implements ExceptionFilter {
       const message = Array.isArray(raw) ? raw.join('; ') : typeof raw === 'string' ? raw : exception.message;
       return { statusCode, error: CODE_BY_STATUS[statusCode] ?? `HTTP_${statusCode}`, message };
     }
-    const parserError = exception as { type?: string; status?: number };
+    const parserError = exception as { type?: string; status?: number; expose?: boolean; message?: string };
     if (parserError?.type === 'entity.parse.failed') {
       return { statusCode: 400, error: 'VALIDATION_FAILED', message: 'Request body is not valid JSON' };
     }
     if (parserError?.type === 'entity.too.large') {
       return { statusCode: 413, error: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' };
+    }
+    // The body parsers' other refusals (a body nested too deep, an unsupported charset or encoding, an aborted upload) are the client's.
+    const status = parserError?.status;
+    if (typeof parserError?.type === 'string' && parserError.expose && typeof status === 'number' && status >= 400 && status < 500) {
+      return { statusCode: status, error: CODE_BY_STATUS[status] ?? `HTTP_${status}`, message: parserError.message ?? 'Bad request body' };
     }
     return { statusCode: 500, error: 'INTERNAL_ERROR', message: 'Something went wrong on our side' };
   }

@@ -6,10 +6,15 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import { AppConfig } from '#libs/config';
+import { exceedsJsonDepth, PAYLOAD_LIMITS } from '#libs/mqtt-contract';
 import { ContractErrorFilter } from './error.filter.js';
 import { listenOn } from './listen.js';
 import { PinoNestLogger } from './logger.js';
+import { rateLimitGuard } from './rate-limit.js';
 import { redactText } from './redact.js';
+import { securityHeaders } from './security-headers.js';
+import type { ServiceMetrics } from './service-metrics.js';
 
 export interface HttpAppOptions {
   name: string;
@@ -23,6 +28,8 @@ export interface HttpAppOptions {
   microservice?: CustomTransportStrategy;
   /** Set to answer browsers (CORS): pages from the API's own host name, e.g. the console, plus these origins. */
   corsOrigins?: string[];
+  /** Times every request into this app's /metrics. */
+  metrics?: ServiceMetrics;
 }
 
 export interface RunningHttpApp {
@@ -59,7 +66,15 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     bodyParser: true,
     abortOnError: false,
   });
-  app.useBodyParser('json', { limit: '1mb' });
+  if (options.metrics) app.use(options.metrics.httpMiddleware);
+  const config = appConfigOf(app);
+  // Behind a load balancer the client's address (per-address limits, logs) comes from X-Forwarded-For, and only from the proxies named here.
+  app.set('trust proxy', trustProxySetting(config?.http.trustProxy ?? ''));
+  app.use(securityHeaders(config));
+  const maxJsonDepth = config?.http.maxJsonDepth ?? PAYLOAD_LIMITS.maxDepth;
+  // `verify` is left out of Nest's option type (it sets one itself only with rawBody, which these apps do not use).
+  const jsonOptions = { limit: '1mb', verify: (_request: unknown, _response: unknown, body: Buffer) => refuseDeepJson(body, maxJsonDepth) };
+  app.useBodyParser('json', jsonOptions);
   app.use(
     pinoHttp({
       logger: logger.child({ app: options.name }),
@@ -71,10 +86,17 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     }),
   );
   if (options.corsOrigins) app.enableCors(corsFor(options.corsOrigins));
+  const rateLimits = config ? await rateLimitGuard(config, logger.child({ app: options.name })) : undefined;
+  if (rateLimits) app.useGlobalGuards(rateLimits.guard);
   app.useGlobalPipes(validationPipe);
   app.useGlobalFilters(new ContractErrorFilter(logger.child({ app: options.name })));
-  const document = SwaggerModule.createDocument(app, new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build());
-  SwaggerModule.setup('docs', app, document);
+  if (docsServed(config)) {
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle(options.title).setVersion('1').addBearerAuth().build(),
+    );
+    SwaggerModule.setup('docs', app, document);
+  }
   // The HTTP pipe and error filter stay out of message handlers: a refused HTTP
   // body is a 400, but a bad MQTT payload must be acknowledged with `rejected`,
   // and a failed handler must leave its message unacknowledged (see ReliableMqttServer).
@@ -84,7 +106,46 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   const server = app.getHttpServer() as Server;
   const port = await listenOn(server, options.port, options.host, options.portVariable);
   logger.info({ app: options.name, port }, `${options.name} listening on http://${options.host}:${port}`);
-  return { app, port, close: () => app.close() };
+  return {
+    app,
+    port,
+    async close() {
+      await app.close();
+      await rateLimits?.close();
+    },
+  };
+}
+
+/** The app's own configuration, when its module provides one (every app's does, through ConfigModule). */
+function appConfigOf(app: INestApplication): AppConfig | undefined {
+  try {
+    return app.get(AppConfig, { strict: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Express's value for http.trustProxy: false (nobody), a hop count, or the list of proxy addresses as given. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === '') return false;
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/** /docs is served unless switched off, or NODE_ENV=production and not switched on. */
+export function docsServed(config: AppConfig | undefined): boolean {
+  if (!config) return true;
+  return config.http.docs === 'on' || (config.http.docs === 'auto' && config.env !== 'production');
+}
+
+/** Thrown from the JSON parser's verify step: a 400 before JSON.parse, the validation pipe or class-transformer see the body. */
+export class BodyTooDeepError extends Error {
+  readonly status = 400;
+  readonly expose = true;
+  readonly type = 'entity.too.deep';
+}
+
+function refuseDeepJson(body: Buffer, maxDepth: number): void {
+  if (exceedsJsonDepth(body, maxDepth)) throw new BodyTooDeepError(`Request body is nested deeper than ${maxDepth} levels`);
 }
 
 /**

@@ -27,3 +27,6 @@ export {
 export { SnParam, UuidParam } from './pipes.js';
 export { readDeviceMessage, type DeviceMessage } from './device-message.js';
 export { OrderedByKey } from './ordered-by-key.js';
+export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
+export { readCsv, writeCsv } from './csv.js';
+export { ServiceMetrics } from './service-metrics.js';

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { QueryFailedError } from 'typeorm';
 import { createLogger } from './logger.js';
 import { redactText } from './redact.js';
 
@@ -44,5 +46,37 @@ describe('log redaction', () => {
     }
     const first = JSON.parse(lines[0]);
     expect(first).toMatchObject({ level: 'info', phone: '[redacted]', device: { mac: '[redacted]', deviceSecret: '[redacted]' } });
+  });
+
+  it("keeps PostgreSQL's SQLSTATE, constraint and table in the log, and the row's values out", async () => {
+    // A real error from the run's PostgreSQL (jest's global setup starts one).
+    const client = new pg.Client({ connectionString: process.env.TEST_PG_ADMIN_URL });
+    await client.connect();
+    let failure: unknown;
+    try {
+      await client.query('CREATE TEMP TABLE people (phone text CONSTRAINT people_phone_key UNIQUE)');
+      await client.query("INSERT INTO people VALUES ('+8613800138000')");
+      await client.query('INSERT INTO people VALUES ($1)', ['+8613800138000']).catch((error: unknown) => (failure = error));
+    } finally {
+      await client.end();
+    }
+    expect((failure as { detail?: string }).detail).toContain('8613800138000');
+    const { lines, stream } = capture();
+    const logger = createLogger('info', 'spec', stream);
+    logger.error({ err: failure }, 'insert failed');
+    logger.error({ err: new QueryFailedError('INSERT INTO people VALUES ($1)', ['+8613800138000'], failure as Error) }, 'query failed');
+    logger.warn(
+      { err: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5'), { code: 'ECONNREFUSED', syscall: 'connect' }) },
+      'down',
+    );
+    const [direct, wrapped, system] = lines.map((line) => JSON.parse(line));
+    expect(direct.err).toMatchObject({ code: '23505', constraint: 'people_phone_key', table: 'people', severity: 'ERROR' });
+    expect(wrapped.err).toMatchObject({
+      type: 'QueryFailedError',
+      code: '23505',
+      cause: { code: '23505', constraint: 'people_phone_key' },
+    });
+    expect(system.err).toMatchObject({ code: 'ECONNREFUSED', syscall: 'connect' });
+    expect(lines.join('')).not.toContain('8613800138000');
   });
 });

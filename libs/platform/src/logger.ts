@@ -15,6 +15,9 @@ export function createLogger(level: string, name?: string, destination?: Destina
     formatters: {
       level: (label) => ({ level: label }),
     },
+    // Errors arrive here already made plain by redactValue (message scrubbed, codes kept); pino's own
+    // error serializer would rebuild them from that object and lose the type and the cause.
+    serializers: { err: (value: unknown) => value },
     // Child-logger bindings skip logMethod; censor sensitive keys there too.
     redact: { paths: REDACTED_KEYS.map((key) => key), censor: '[redacted]' },
     hooks: {

@@ -49,12 +49,34 @@ const redactedKeySet = new Set<string>(REDACTED_KEYS.map((key) => key.toLowerCas
 export function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactText(value);
   if (depth > 6 || value === null || typeof value !== 'object') return value;
-  if (value instanceof Error)
-    return { type: value.name, message: redactText(value.message), stack: value.stack && redactText(value.stack) };
+  if (value instanceof Error) return redactError(value, depth);
   if (Array.isArray(value)) return value.map((item) => redactValue(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, child] of Object.entries(value)) {
     out[key] = redactedKeySet.has(key.toLowerCase()) ? CENSOR : redactValue(child, depth + 1);
   }
+  return out;
+}
+
+/**
+ * What an error may tell the log besides its (scrubbed) message: codes that name
+ * what went wrong without saying about whom, such as PostgreSQL's SQLSTATE
+ * (`code` 23505) with the constraint, table and column involved, or a system
+ * call's `code` (ECONNREFUSED). Fields that can quote row values (`detail`,
+ * `where`, TypeORM's `parameters`) stay out.
+ */
+const ERROR_FIELDS = ['code', 'errno', 'syscall', 'severity', 'routine', 'schema', 'table', 'column', 'constraint', 'dataType', 'status'];
+
+function redactError(error: Error, depth: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { type: error.name, message: redactText(error.message) };
+  for (const field of ERROR_FIELDS) {
+    const value = (error as unknown as Record<string, unknown>)[field];
+    if (typeof value === 'number') out[field] = value;
+    else if (typeof value === 'string') out[field] = redactText(value);
+  }
+  if (error.stack) out.stack = redactText(error.stack);
+  // TypeORM keeps the driver's error as driverError; others use the standard cause.
+  const cause = (error as { driverError?: unknown }).driverError ?? error.cause;
+  if (cause !== undefined && cause !== error) out.cause = redactValue(cause, depth + 1);
   return out;
 }

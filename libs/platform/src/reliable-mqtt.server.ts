@@ -22,6 +22,8 @@ export class ReliableMqttServer extends ServerMqtt {
   private readonly inWork = new Map<number, Promise<unknown>>();
   /** Messages whose handler failed; they stay unacknowledged until the broker redelivers them. */
   failedMessages = 0;
+  /** Told of every message once its handler is done (metrics). */
+  onSettled?: (channel: string, outcome: 'handled' | 'failed') => void;
 
   override async createMqttClient(): Promise<MqttClient> {
     const client = await super.createMqttClient();
@@ -45,6 +47,10 @@ export class ReliableMqttServer extends ServerMqtt {
   override getMessageHandler(pub: MqttClient) {
     return async (channel: string, buffer: Buffer, originalPacket?: Record<string, unknown>) => {
       const work = this.handleMessage(channel, buffer, pub, originalPacket);
+      work.then(
+        () => this.onSettled?.(channel, 'handled'),
+        () => this.onSettled?.(channel, 'failed'),
+      );
       const { qos, messageId } = (originalPacket ?? {}) as IncomingPacket;
       if ((qos ?? 0) > 0 && messageId !== undefined) this.inWork.set(messageId, work);
       await work.catch((error: unknown) => this.handleError(String(error instanceof Error ? (error.stack ?? error.message) : error)));

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import type { MqttAccountConfig } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
 import { startHttpApp } from './http-app.js';
 import { MqttLink } from './mqtt-link.js';
 import { ReliableMqttServer } from './reliable-mqtt.server.js';
+import { ServiceMetrics, ServiceMetricsModule } from './service-metrics.js';
+
+/** The app's own module beside /metrics. */
+@Module({})
+class ServiceRootModule {}
 
 export interface ServiceAppOptions {
   name: string;
@@ -44,8 +49,12 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
         subscribeOptions: { qos: 1 },
       })
     : undefined;
+  const metrics = new ServiceMetrics();
+  if (consumer) consumer.onSettled = (channel, outcome) => metrics.messageSettled(channel, outcome);
   try {
-    const http = await startHttpApp(options.module(mqtt), {
+    const root: DynamicModule = { module: ServiceRootModule, imports: [options.module(mqtt), ServiceMetricsModule.forRoot(metrics)] };
+    const http = await startHttpApp(root, {
+      metrics,
       microservice: consumer,
       name: options.name,
       title: options.title,
