@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import type { AppConfig } from '#libs/config';
+import { CredentialCache, PresenceRecorder, sqlCredentialLoader } from '#libs/devices';
+import { errorFields } from './log-fields.js';
+
+/**
+ * The broker's two uses of the device registry, both owned by libs/devices:
+ * the credential cache (reads of secret hashes, batched) and the presence
+ * recorder (batched writes of online / last seen). This is the only file of
+ * the broker that hands libs/devices its database.
+ */
+export function openDeviceRegistry(dataSource: DataSource, config: AppConfig, log: Logger) {
+  const run = (statement: string, params: unknown[]) => dataSource.query(statement, params);
+  const credentials = new CredentialCache(sqlCredentialLoader(run), {
+    ttlMs: config.mqtt.authCacheTtlSeconds * 1000,
+    maxEntries: config.mqtt.authCacheMaxEntries,
+  });
+  const presence = new PresenceRecorder(run, config.mqtt.presenceFlushMs, (error) =>
+    log.warn(errorFields(error), 'presence write failed; retrying'),
+  );
+  return { credentials, presence };
+}
