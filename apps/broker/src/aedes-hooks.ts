@@ -16,7 +16,6 @@ import {
   type ConnectRequest,
 } from './connect-decision.js';
 import type { InflightDeliveries } from './drain.js';
-import { errorFields } from './log-fields.js';
 import { exceedsPayloadLimit, payloadBytes } from './payload-limit.js';
 import type { ServiceAccountDirectory } from './service-accounts.js';
 
@@ -34,6 +33,17 @@ export interface HookDependencies {
 }
 
 type Hooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>>;
+type AuthenticateDone = Parameters<Hooks['authenticate']>[3];
+
+/** Guessing at a built-in service's name must not cut the services off: they are counted by address only. */
+const throttledUsername = (configured: ConnectRequest['configured'], username: string | undefined) =>
+  configured === 'service' ? undefined : username || undefined;
+
+/**
+ * The source address as the throttle counts it. Read only when needed (a block to check, a failure to
+ * count): a socket keeps its peer address once asked, and a storm of good CONNECTs has no use for it.
+ */
+const addressOf = (client: Client) => addressKey('remoteAddress' in client.conn ? client.conn.remoteAddress : undefined);
 
 /**
  * The Aedes hooks. Each one asks the rules (connect-decision.ts, the ACL of
@@ -49,64 +59,76 @@ export function aedesHooks(deps: HookDependencies): Hooks {
     return identity ? grantedQos(identity, requested) : requested;
   };
 
-  const lookUp = (kind: 'device' | 'configured', request: ConnectRequest, password: Buffer): Promise<AccountLookup> => {
-    const username = request.username!;
+  /** Looks the account up and hands the lookup to `then`; never rejects. One promise hop: this runs for every CONNECT. */
+  const lookUp = (
+    request: ConnectRequest,
+    kind: 'device' | 'configured',
+    password: Buffer,
+    then: (lookup: AccountLookup) => void,
+  ): void => {
     if (kind === 'configured') {
-      return accounts.verify(username, password, request.clientId).then(
-        (identity): AccountLookup => ({ account: 'configured', identity }),
-        (error: unknown): AccountLookup => {
-          log.error(errorFields(error), 'password check failed');
-          return { account: 'failed', reason: 'internal' };
+      accounts.verify(request.username!, password, request.clientId).then(
+        (identity) => then({ account: 'configured', identity }),
+        (error: unknown) => {
+          log.error({ err: error }, 'password check failed');
+          then({ account: 'failed', reason: 'internal' });
         },
       );
+      return;
     }
-    return credentials.lookup(username).then(
-      (storedHash): AccountLookup =>
-        storedHash === null
-          ? { account: 'device', found: false }
-          : { account: 'device', found: true, secretMatches: hasher.matches(password, storedHash) },
-      (error: unknown): AccountLookup => {
-        log.error(errorFields(error), 'device credentials could not be read');
-        return { account: 'failed', reason: 'unavailable' };
+    // A device's clientId is its username (the decision checked): key the cache by the string the connection keeps anyway.
+    credentials.lookup(request.clientId).then(
+      (storedHash) =>
+        then(
+          storedHash === null
+            ? { account: 'device', found: false }
+            : { account: 'device', found: true, secretMatches: hasher.matches(password, storedHash) },
+        ),
+      (error: unknown) => {
+        log.error({ err: error }, 'device credentials could not be read');
+        then({ account: 'failed', reason: 'unavailable' });
       },
     );
   };
 
-  const authenticate: Hooks['authenticate'] = (client, username, password, done) => {
-    let throttledUsername: string | undefined;
-    let address: string | undefined;
-    const settle = (decision: ConnectDecision) => {
+  /** Hands a final decision to Aedes: the identity on acceptance; on refusal the counters, the log, the throttle. */
+  const settle = (client: Client, request: ConnectRequest, decision: ConnectDecision, done: AuthenticateDone) => {
+    try {
       if ('accept' in decision) {
         identities.set(client, decision.identity);
         if (decision.accept === 'device') lowerRequestedQos(client, lowerQos);
         return done(null, true);
       }
-      if (!('refuse' in decision)) return settle({ refuse: 'internal', code: CONNACK.serverUnavailable });
-      metrics.authFailures.inc({ reason: decision.refuse });
-      log.info({ reason: decision.refuse }, 'MQTT connect refused');
-      if (isFailedGuess(decision.refuse)) {
+      const refusal = 'refuse' in decision ? decision : { refuse: 'internal' as const, code: CONNACK.serverUnavailable };
+      metrics.authFailures.inc({ reason: refusal.refuse });
+      log.info({ reason: refusal.refuse }, 'MQTT connect refused');
+      if (isFailedGuess(refusal.refuse)) {
         throttle
-          .recordFailure(throttledUsername, address)
-          .catch((error: unknown) => log.warn(errorFields(error), 'failed CONNECT not counted'));
+          .recordFailure(throttledUsername(request.configured, request.username), addressOf(client))
+          .catch((error: unknown) => log.warn({ err: error }, 'failed CONNECT not counted'));
       }
-      done(authenticateError(decision.code, `connect refused: ${decision.refuse}`), false);
-    };
+      done(authenticateError(refusal.code, `connect refused: ${refusal.refuse}`), false);
+    } catch (error) {
+      log.error({ err: error }, 'authenticate failed');
+    }
+  };
+
+  const authenticate: Hooks['authenticate'] = (client, username, password, done) => {
+    let request: ConnectRequest | undefined;
     try {
       const configured = accounts.kindOf(username);
-      // Guessing at a built-in service's name must not cut the services off: they are counted by address only.
-      throttledUsername = configured === 'service' ? undefined : username || undefined;
-      address = addressKey('remoteAddress' in client.conn ? client.conn.remoteAddress : undefined);
-      const throttled = throttle.blocked(throttledUsername, address);
+      const address = throttle.addressesBlocked ? addressOf(client) : undefined;
+      const throttled = throttle.blocked(throttledUsername(configured, username), address);
       if (throttled) metrics.throttled.inc({ scope: throttled });
-      const request: ConnectRequest = { clientId: client.id, username, hasPassword: Boolean(password), configured, throttled: !!throttled };
+      request = { clientId: client.id, username, hasPassword: Boolean(password), configured, throttled: !!throttled };
       const first = decideConnect(request);
-      if (!('lookup' in first)) return settle(first);
-      lookUp(first.lookup, request, password!)
-        .then((lookup) => settle(decideConnect(request, lookup)))
-        .catch((error: unknown) => log.error(errorFields(error), 'authenticate failed'));
+      if (!('lookup' in first)) return settle(client, request, first, done);
+      const asked = request;
+      lookUp(asked, first.lookup, password!, (lookup) => settle(client, asked, decideConnect(asked, lookup), done));
     } catch (error) {
-      log.error(errorFields(error), 'authenticate failed');
-      settle({ refuse: 'internal', code: CONNACK.serverUnavailable });
+      log.error({ err: error }, 'authenticate failed');
+      if (request) settle(client, request, { refuse: 'internal', code: CONNACK.serverUnavailable }, done);
+      else done(authenticateError(CONNACK.serverUnavailable, 'connect refused: internal'), false);
     }
   };
 
@@ -131,7 +153,7 @@ export function aedesHooks(deps: HookDependencies): Hooks {
       if (identity.kind === 'device') presence.seen(identity.sn);
       done(null);
     } catch (error) {
-      log.error(errorFields(error), 'authorizePublish failed');
+      log.error({ err: error }, 'authorizePublish failed');
       done(new Error('internal error'));
     }
   };
@@ -149,7 +171,7 @@ export function aedesHooks(deps: HookDependencies): Hooks {
       subscription.qos = grantedQos(identity, subscription.qos);
       done(null, subscription);
     } catch (error) {
-      log.error(errorFields(error), 'authorizeSubscribe failed');
+      log.error({ err: error }, 'authorizeSubscribe failed');
       done(null, null);
     }
   };

@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { MqttAuthThrottleConfig } from '#libs/config';
 import { AuthThrottle, type ThrottleStore } from './auth-throttle.js';
-import { errorFields } from './log-fields.js';
 
 type BlockListener = (key: string, until: number) => void;
 
@@ -166,7 +165,7 @@ export async function openAuthThrottle(
   log: Logger,
 ): Promise<{ throttle: AuthThrottle; close(): Promise<void> }> {
   const shared = redis
-    ? await RedisThrottleStore.open(redis, (error) => log.warn(errorFields(error), 'Redis throttle channel error'))
+    ? await RedisThrottleStore.open(redis, (error) => log.warn({ err: error }, 'Redis throttle channel error'))
     : undefined;
   const store: ThrottleStore = shared ?? new MemoryThrottleStore();
   const throttle = new AuthThrottle(
@@ -183,6 +182,6 @@ export async function openAuthThrottle(
   // Read once the throttle listens, so a block announced meanwhile is not missed either.
   await shared
     ?.loadRunningBlocks()
-    .catch((error: unknown) => log.warn(errorFields(error), 'blocks already running on other nodes were not read'));
+    .catch((error: unknown) => log.warn({ err: error }, 'blocks already running on other nodes were not read'));
   return { throttle, close: () => store.close() };
 }

@@ -99,6 +99,11 @@ export class AuthThrottle {
     return undefined;
   }
 
+  /** Whether any address is refused now: callers need not find out a client's address otherwise. */
+  get addressesBlocked(): boolean {
+    return this.blocks.address.size > 0;
+  }
+
   /** Counts one failed guess against each key given; starts a block where one reaches its limit. */
   async recordFailure(username: string | undefined, address: string | undefined): Promise<void> {
     await Promise.all([

@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { BrokerMetrics } from './broker-metrics.js';
 import type { ClientIdentities } from './client-identities.js';
 import type { InflightDeliveries } from './drain.js';
-import { errorFields } from './log-fields.js';
 
 /** What the broker's events feed: the connect and error counters, and the drain's count of unacknowledged deliveries. */
 export function observeBrokerEvents(
@@ -15,10 +14,10 @@ export function observeBrokerEvents(
   broker.on('ack', () => inflight.acknowledged());
   broker.on('clientError', (_client, error) => {
     metrics.clientErrors.inc();
-    log.debug(errorFields(error), 'MQTT client error');
+    log.debug({ err: error }, 'MQTT client error');
   });
   broker.on('connectionError', (_client, error) => {
     metrics.clientErrors.inc();
-    log.debug(errorFields(error), 'MQTT connection error');
+    log.debug({ err: error }, 'MQTT connection error');
   });
 }

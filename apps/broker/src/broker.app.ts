@@ -14,7 +14,6 @@ import { listenForCredentialChanges } from './credential-change.listener.js';
 import { openDeviceRegistry } from './device-registry.js';
 import { drain, InflightDeliveries } from './drain.js';
 import { startBrokerHttp, startMqttListeners } from './listeners.js';
-import { errorFields } from './log-fields.js';
 import { trackPresence } from './presence.js';
 import { scaleOut } from './scale-out.js';
 import { ServiceAccountDirectory } from './service-accounts.js';
@@ -24,8 +23,7 @@ export async function startBroker(context: AppContext): Promise<RunningApp> {
   const log = context.logger.child({ app: 'broker' });
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
-    for (const step of cleanups.reverse())
-      await step().catch((error: unknown) => log.error(errorFields(error), 'broker cleanup step failed'));
+    for (const step of cleanups.reverse()) await step().catch((error: unknown) => log.error({ err: error }, 'broker cleanup step failed'));
   };
   try {
     return await start(context, log, cleanups, cleanup);

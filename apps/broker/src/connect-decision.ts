@@ -49,6 +49,9 @@ export type ConnectDecision =
   | { lookup: 'device' | 'configured' };
 
 const refuse = (reason: ConnectRefusal, code: ConnackRefusalCode): ConnectDecision => ({ refuse: reason, code });
+// The two answers that send the hook to a lookup are shared: one of them comes on every CONNECT of a storm.
+const LOOK_UP_DEVICE: ConnectDecision = Object.freeze({ lookup: 'device' });
+const LOOK_UP_CONFIGURED: ConnectDecision = Object.freeze({ lookup: 'configured' });
 
 /**
  * Who may connect. Pure: the hook (aedes-hooks.ts) asks once with the request
@@ -72,18 +75,19 @@ export function decideConnect(request: ConnectRequest, lookup?: AccountLookup): 
   if (!username || !request.hasPassword) return refuse('anonymous', CONNACK.notAuthorized);
   if (configured) {
     if (!clientId.startsWith(username)) return refuse('bad_service_password', CONNACK.badUsernameOrPassword);
-    if (!lookup) return { lookup: 'configured' };
+    if (!lookup) return LOOK_UP_CONFIGURED;
     if (lookup.account === 'failed') return refuse(lookup.reason, CONNACK.serverUnavailable);
     if (lookup.account !== 'configured' || !lookup.identity) return refuse('bad_service_password', CONNACK.badUsernameOrPassword);
     return { accept: configured, identity: lookup.identity };
   }
   if (clientId !== username) return refuse('client_id_mismatch', CONNACK.identifierRejected);
   if (!isValidSn(username)) return refuse('unknown_or_revoked', CONNACK.badUsernameOrPassword);
-  if (!lookup) return { lookup: 'device' };
+  if (!lookup) return LOOK_UP_DEVICE;
   if (lookup.account === 'failed') return refuse(lookup.reason, CONNACK.serverUnavailable);
   if (lookup.account !== 'device' || !lookup.found) return refuse('unknown_or_revoked', CONNACK.badUsernameOrPassword);
   if (!lookup.secretMatches) return refuse('bad_secret', CONNACK.badUsernameOrPassword);
-  return { accept: 'device', identity: { kind: 'device', sn: username } };
+  // The clientId, equal to the username: the connection keeps that string anyway.
+  return { accept: 'device', identity: { kind: 'device', sn: clientId } };
 }
 
 /**

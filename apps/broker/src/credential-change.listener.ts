@@ -5,7 +5,6 @@ import { decodePayload, DeviceCredentialsChangedPayload, internalTopics } from '
 import { localClient } from './aedes-workarounds.js';
 import type { BrokerMetrics } from './broker-metrics.js';
 import type { ClientIdentities } from './client-identities.js';
-import { errorFields } from './log-fields.js';
 
 /**
  * Credential changes arrive on the broker-internal topic from provisioning, on
@@ -37,7 +36,7 @@ export function listenForCredentialChanges(
             client.close();
           }
         } catch (error) {
-          log.error(errorFields(error), 'credentials notice failed');
+          log.error({ err: error }, 'credentials notice failed');
         }
         done();
       },

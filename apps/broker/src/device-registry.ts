@@ -2,7 +2,6 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { AppConfig } from '#libs/config';
 import { CredentialCache, PresenceRecorder, sqlCredentialLoader } from '#libs/devices';
-import { errorFields } from './log-fields.js';
 
 /**
  * The broker's two uses of the device registry, both owned by libs/devices:
@@ -17,7 +16,7 @@ export function openDeviceRegistry(dataSource: DataSource, config: AppConfig, lo
     maxEntries: config.mqtt.authCacheMaxEntries,
   });
   const presence = new PresenceRecorder(run, config.mqtt.presenceFlushMs, (error) =>
-    log.warn(errorFields(error), 'presence write failed; retrying'),
+    log.warn({ err: error }, 'presence write failed; retrying'),
   );
   return { credentials, presence };
 }

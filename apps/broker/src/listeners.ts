@@ -7,7 +7,6 @@ import type { AppConfig } from '#libs/config';
 import { listenOn, startHttpApp, type HealthCheck, type RunningHttpApp } from '#libs/platform';
 import type { BrokerMetrics } from './broker-metrics.js';
 import { BrokerHttpModule } from './broker.module.js';
-import { errorFields } from './log-fields.js';
 
 export interface MqttListeners {
   /** mqtt, and mqtts when TLS is configured. */
@@ -36,7 +35,7 @@ export async function startMqttListeners(
     const tcp = createServer(handle);
     servers.push(tcp);
     const ports: Record<string, number> = { mqtt: await listenOn(tcp, config.ports.mqtt, config.host, 'MQTT_PORT') };
-    tcp.on('error', (error) => log.error(errorFields(error), 'MQTT listener error'));
+    tcp.on('error', (error) => log.error({ err: error }, 'MQTT listener error'));
     log.info({ port: ports.mqtt }, `broker MQTT listening on mqtt://${config.host}:${ports.mqtt}`);
     const { cert, key } = config.mqtt.tls;
     if (cert && key) {

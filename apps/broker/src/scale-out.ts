@@ -2,7 +2,6 @@ import type { Aedes, AedesOptions } from 'aedes';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { destroyOwnPersistence, pipeableRetainedStreams } from './aedes-workarounds.js';
-import { errorFields } from './log-fields.js';
 
 export interface ScaleOut {
   options: Pick<AedesOptions, 'mq' | 'persistence'>;
@@ -26,9 +25,9 @@ export async function scaleOut(redisUrl: string, log: Logger): Promise<ScaleOut>
   const { default: mqemitterRedis } = await import('mqemitter-redis');
   const { default: RedisPersistence } = await import('aedes-persistence-redis/asyncPersistence.js');
   const mq = mqemitterRedis({ connectionString: redisUrl });
-  mq.state.on('error', (error: unknown) => log.warn(errorFields(error), 'Redis emitter error'));
+  mq.state.on('error', (error: unknown) => log.warn({ err: error }, 'Redis emitter error'));
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 3 });
-  redis.on('error', (error) => log.warn(errorFields(error), 'Redis persistence error'));
+  redis.on('error', (error) => log.warn({ err: error }, 'Redis persistence error'));
   const persistence = new RedisPersistence({ conn: redis });
   pipeableRetainedStreams(persistence);
   let destroyed = false;
