@@ -49,16 +49,7 @@ export default tseslint.config(
     // Services and use-cases hold the rules; SQL lives in repositories, migrations and the database lib's own plumbing
     // (data source, embedded launcher, health check). Tests and benchmarks may query directly for setup and assertions.
     files: ['**/*.ts'],
-    ignores: [
-      '**/*.repository.ts',
-      'libs/database/src/**',
-      'test/**',
-      '**/*.spec.ts',
-      'bench/**',
-      // Until the broker is split: its one query is the runner handed to the credential cache and presence
-      // recorder, which take the DataSource itself now (sqlCredentialLoader(dataSource), new PresenceRecorder(dataSource, ...)).
-      'apps/broker/src/broker.app.ts',
-    ],
+    ignores: ['**/*.repository.ts', 'libs/database/src/**', 'test/**', '**/*.spec.ts', 'bench/**'],
     rules: { 'no-restricted-syntax': ['error', ...NO_SQL_OUTSIDE_REPOSITORIES] },
   },
   {

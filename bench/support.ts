@@ -158,7 +158,7 @@ export function benchBackendConfig(
 }
 
 /** A device's CONNECT packet (MQTT 3.1.1, clean session, no keepalive), ready to write to a raw socket. */
-export function connectPacket(device: IssuedDevice): Buffer {
+export function connectPacket(device: Pick<IssuedDevice, 'sn' | 'deviceSecret'>): Buffer {
   return generate({
     cmd: 'connect',
     protocolId: 'MQTT',

@@ -9,7 +9,7 @@ import { dataSourceOptions, runMigrations } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, MqttCredentialChangeNotifier, type IssuedDevice } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import { createLogger, type RunningApp } from '#libs/platform';
-import { closed, connect, connectDevice, newDeviceRow, nextMessage } from './factories/devices.js';
+import { closed, connect, connectDevice, eventually, newDeviceRow, nextMessage } from './factories/devices.js';
 import { createTestDatabase } from './support/backend.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -110,6 +110,29 @@ describeWithRedis('two broker nodes on one Redis', () => {
     await registry.revoke(device.sn);
     await gone;
     await expect(connectDevice(url(nodeA), device.sn, device.deviceSecret)).rejects.toThrow(/Bad username or password/);
+  });
+
+  it('shares the password-guessing throttle: wrong secrets on node A refuse the right one on node B for a while', async () => {
+    const device = await register();
+    for (let attempt = 0; attempt < config.mqtt.authThrottle.maxFailuresPerUsername; attempt += 1) {
+      await expect(connectDevice(url(nodeA), device.sn, 'x'.repeat(43))).rejects.toThrow(/Bad username or password/);
+    }
+    // the block is announced over Redis; node B hears of it within moments
+    await eventually(() =>
+      connectDevice(url(nodeB), device.sn, device.deviceSecret).then(
+        (client) => (client.end(true), false),
+        (error: Error) => /Not authorized/.test(error.message),
+      ),
+    );
+    const client = await eventually(
+      () =>
+        connectDevice(url(nodeB), device.sn, device.deviceSecret).catch(
+          () => new Promise<false>((resolve) => setTimeout(() => resolve(false), 250)),
+        ),
+      20000,
+    );
+    clients.push(client);
+    expect(client.connected).toBe(true);
   });
 
   afterAll(async () => {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generate, type Packet } from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
 import { startBroker } from '../apps/broker/src/broker.app.js';
-import { loadConfig } from '#libs/config';
+import { hashServicePassword } from '../apps/broker/src/service-accounts.js';
+import { loadConfig, type AppConfig } from '#libs/config';
 import { parseQrPayload } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import { createLogger, type RunningApp } from '#libs/platform';
@@ -38,7 +39,12 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
   const track = <T extends MqttClient>(client: T): T => (clients.push(client), client);
 
   beforeAll(async () => {
-    backend = await startTestBackend({ auth: { adminPhones: [ADMIN_PHONE] }, mqtt: { presenceFlushMs: 200, maxPayloadBytes: 4096 } });
+    backend = await startTestBackend({
+      auth: { adminPhones: [ADMIN_PHONE] },
+      // The bad-packets test sends dozens of CONNECTs with a wrong secret for a registered device, then expects that
+      // device served: here the username budget is out of its way. The throttle has a broker of its own below.
+      mqtt: { presenceFlushMs: 200, maxPayloadBytes: 4096, authThrottle: { maxFailuresPerUsername: 1000 } },
+    });
     adminToken = (await signIn(backend, ADMIN_PHONE)).accessToken;
     userToken = (await signIn(backend)).accessToken;
   });
@@ -184,9 +190,10 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
     it('keeps a reconnect storm off the database once credentials are cached', async () => {
       const devices = await registerDevices(backend, adminToken, 20);
       await Promise.all(devices.map(async (entry) => (await connectDevice(backend.mqttUrl, entry.sn, entry.deviceSecret)).endAsync()));
-      const missesBefore = metricValue(await metricsText(), 'mqtt_auth_cache_misses');
+      const missesBefore = metricValue(await metricsText(), 'mqtt_auth_cache_misses_total');
+      expect(missesBefore).toBeGreaterThanOrEqual(devices.length);
       await Promise.all(devices.map(async (entry) => (await connectDevice(backend.mqttUrl, entry.sn, entry.deviceSecret)).endAsync()));
-      expect(metricValue(await metricsText(), 'mqtt_auth_cache_misses')).toBe(missesBefore);
+      expect(metricValue(await metricsText(), 'mqtt_auth_cache_misses_total')).toBe(missesBefore);
     });
   });
 
@@ -364,6 +371,17 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       expect(metricValue(text, 'mqtt_messages_in_total')).toBeGreaterThan(0);
       expect(metricValue(text, 'mqtt_messages_out_total')).toBeGreaterThan(0);
     });
+
+    it('names every count that only grows a Counter ending in _total', async () => {
+      const types = [...(await metricsText()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name, type }));
+      const counters = types.filter(({ type }) => type === 'counter').map(({ name }) => name);
+      expect(counters).toEqual(
+        expect.arrayContaining(['mqtt_auth_cache_hits_total', 'mqtt_auth_cache_misses_total', 'mqtt_auth_throttled_total']),
+      );
+      expect(counters.filter((name) => !name.endsWith('_total'))).toEqual([]);
+      const gauges = types.filter(({ type }) => type === 'gauge').map(({ name }) => name);
+      expect(gauges.filter((name) => name.startsWith('mqtt_'))).toEqual(['mqtt_connected_clients', 'mqtt_auth_cache_entries']);
+    });
   });
 
   describe('bad packets', () => {
@@ -483,6 +501,87 @@ describe('MQTT broker: registry, credentials, ACL, presence, limits', () => {
       await client.publishAsync(topics.status(registered.sn), JSON.stringify({ online: true }), { qos: 1 });
       await expect(connectDevice(url, registered.sn, 'x'.repeat(43), { ca: cert })).rejects.toThrow(/Bad username or password/);
       await expect(connectDevice(url, registered.sn, registered.deviceSecret, { rejectUnauthorized: true })).rejects.toThrow();
+    });
+  });
+
+  /** A broker of its own, with config/test.yaml's short throttle window and an operator account holding `#` minus a subtree. */
+  describe('password guessing and operator deny filters', () => {
+    let guard: RunningApp;
+    let guardConfig: AppConfig;
+    const AUDITOR_PASSWORD = 'auditor-password-for-tests';
+    const guardUrl = () => `mqtt://127.0.0.1:${guard.ports.mqtt}`;
+    const guardMetrics = async () => (await fetch(`http://127.0.0.1:${guard.ports.http}/metrics`)).text();
+    beforeAll(async () => {
+      guardConfig = loadConfig({
+        env: { NODE_ENV: 'test' },
+        overrides: {
+          host: '127.0.0.1',
+          database: { url: backend.databaseUrl },
+          mqtt: {
+            operatorAccounts: [
+              {
+                username: 'auditor',
+                passwordHash: await hashServicePassword(AUDITOR_PASSWORD),
+                publish: ['#'],
+                subscribe: ['#'],
+                denyPublish: ['devices/+/faults/ack'],
+                denySubscribe: ['devices/+/faults'],
+              },
+            ],
+          },
+        },
+      });
+      guard = await startBroker({ config: guardConfig, databaseUrl: backend.databaseUrl, logger: createLogger('silent') });
+    });
+    afterAll(async () => guard?.stop());
+
+    it('refuses a device for a while after wrong secrets, even with the right one, then lets it in', async () => {
+      const { maxFailuresPerUsername } = guardConfig.mqtt.authThrottle;
+      const [target, bystander] = await registerDevices(backend, adminToken, 2);
+      for (let attempt = 0; attempt < maxFailuresPerUsername; attempt += 1) {
+        await expect(connectDevice(guardUrl(), target.sn, 'x'.repeat(43))).rejects.toThrow(/Bad username or password/);
+      }
+      const throttledBefore = metricValue(await guardMetrics(), 'mqtt_auth_throttled_total', '{scope="username"}');
+      await expect(connectDevice(guardUrl(), target.sn, target.deviceSecret)).rejects.toThrow(/Not authorized/);
+      expect(metricValue(await guardMetrics(), 'mqtt_auth_throttled_total', '{scope="username"}')).toBe(throttledBefore + 1);
+      expect(metricValue(await guardMetrics(), 'mqtt_auth_failures_total', '{reason="throttled"}')).toBeGreaterThanOrEqual(1);
+      // Only that SN: another device from the same address is served.
+      track(await connectDevice(guardUrl(), bystander.sn, bystander.deviceSecret));
+      // Once the block has passed, the real device connects.
+      const client = await eventually(
+        () =>
+          connectDevice(guardUrl(), target.sn, target.deviceSecret).catch(
+            () => new Promise<false>((resolve) => setTimeout(() => resolve(false), 250)),
+          ),
+        20000,
+      );
+      expect(track(client).connected).toBe(true);
+    });
+
+    it('gives an operator account # minus its denied subtree: SUBACK 128 for the denied part, denied publishes dropped', async () => {
+      const [registered] = await registerDevices(backend, adminToken);
+      const auditor = track(await connect(guardUrl(), { clientId: 'auditor-e2e', username: 'auditor', password: AUDITOR_PASSWORD }));
+      const granted = await auditor
+        .subscribeAsync({ [topics.status(registered.sn)]: { qos: 1 }, 'devices/#': { qos: 1 }, [topicPatterns.faults]: { qos: 1 } })
+        .catch((error: { packet?: { granted?: number[] } }) => (error.packet?.granted ?? []).map((qos) => ({ qos })));
+      expect(granted.map((grant) => grant.qos)).toEqual([1, 128, 128]);
+      expect(metricValue(await guardMetrics(), 'mqtt_subscriptions_refused_total', '{reason="denied"}')).toBe(2);
+
+      const appliance = track(await connectDevice(guardUrl(), registered.sn, registered.deviceSecret));
+      const status = nextMessage(auditor, (topic) => topic === topics.status(registered.sn));
+      await appliance.publishAsync(topics.status(registered.sn), JSON.stringify({ online: true }), { qos: 1 });
+      expect(JSON.parse((await status).payload.toString())).toEqual({ online: true });
+
+      let ackArrived = false;
+      appliance.on('message', () => (ackArrived = true));
+      await appliance.subscribeAsync(topics.faultsAck(registered.sn), { qos: 1 });
+      const gone = closed(auditor);
+      auditor.publish(topics.faultsAck(registered.sn), JSON.stringify({ reportId: randomUUID(), stored: 'full' }), { qos: 1 });
+      await gone;
+      expect(metricValue(await guardMetrics(), 'mqtt_messages_dropped_total', '{reason="denied"}')).toBe(1);
+      // a round trip through the broker after the refused publish, so a forwarded ack would have arrived
+      await appliance.publishAsync(topics.status(registered.sn), JSON.stringify({ online: true }), { qos: 1 });
+      expect(ackArrived).toBe(false);
     });
   });
 });

@@ -1,6 +1,10 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
-/** One registry per broker node (tests run several in one process, so never the global default). */
+/**
+ * One registry per broker node (tests run several in one process, so never
+ * the global default). Counts that only grow are Counters named `*_total`;
+ * what goes up and down is a Gauge.
+ */
 export class BrokerMetrics {
   readonly registry = new Registry();
   readonly connects = new Counter({
@@ -13,6 +17,12 @@ export class BrokerMetrics {
     name: 'mqtt_auth_failures_total',
     help: 'Refused CONNECTs by reason',
     labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly throttled = new Counter({
+    name: 'mqtt_auth_throttled_total',
+    help: 'CONNECTs refused without a credential check because their username or source address failed too often (scope)',
+    labelNames: ['scope'],
     registers: [this.registry],
   });
   readonly messagesIn = new Counter({
@@ -65,22 +75,23 @@ export class BrokerMetrics {
         this.set(sources.cacheEntries());
       },
     });
-    new Gauge({
-      name: 'mqtt_auth_cache_hits',
-      help: 'Device authentications answered from memory since start',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.cacheHits());
-      },
-    });
-    new Gauge({
-      name: 'mqtt_auth_cache_misses',
-      help: 'Device authentications that needed the database since start',
-      registers: [this.registry],
-      collect() {
-        this.set(sources.cacheMisses());
-      },
-    });
+    countedFrom(this.registry, 'mqtt_auth_cache_hits_total', 'Device authentications answered from memory', sources.cacheHits);
+    countedFrom(this.registry, 'mqtt_auth_cache_misses_total', 'Device authentications that needed the database', sources.cacheMisses);
     collectDefaultMetrics({ register: this.registry });
   }
+}
+
+/** A Counter that follows a running total kept elsewhere (the credential cache counts its own hits and misses). */
+function countedFrom(registry: Registry, name: string, help: string, total: () => number): void {
+  let reported = 0;
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      const now = total();
+      if (now > reported) this.inc(now - reported);
+      reported = Math.max(reported, now);
+    },
+  });
 }

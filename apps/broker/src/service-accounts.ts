@@ -1,10 +1,12 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '#libs/config';
 import { SERVICE_GRANTS, type MqttIdentity } from '#libs/mqtt-contract';
+import type { ConfiguredAccount } from './connect-decision.js';
 
 type ServiceIdentity = Extract<MqttIdentity, { kind: 'service' }>;
 
 interface Account {
+  kind: ConfiguredAccount;
   identity: ServiceIdentity;
   username: string;
   verify(password: Buffer): Promise<boolean>;
@@ -36,6 +38,7 @@ export class ServiceAccountDirectory {
     for (const [name, account, grant] of builtIn) {
       const passwordHash = sha256(account.password);
       this.accounts.set(account.username, {
+        kind: 'service',
         username: account.username,
         identity: { kind: 'service', name, publish: grant.publish, subscribe: grant.subscribe },
         verify: async (password) => timingSafeEqual(passwordHash, sha256(password)),
@@ -45,8 +48,16 @@ export class ServiceAccountDirectory {
       const [, n, r, p, salt, hash] = account.passwordHash.split('$');
       const expected = Buffer.from(hash, 'base64url');
       this.accounts.set(account.username, {
+        kind: 'operator',
         username: account.username,
-        identity: { kind: 'service', name: account.username, publish: [...account.publish], subscribe: [...account.subscribe] },
+        identity: {
+          kind: 'service',
+          name: account.username,
+          publish: [...account.publish],
+          subscribe: [...account.subscribe],
+          denyPublish: [...(account.denyPublish ?? [])],
+          denySubscribe: [...(account.denySubscribe ?? [])],
+        },
         verify: async (password) => {
           const actual = await scryptAsync(password, Buffer.from(salt, 'base64url'), expected.length, {
             N: Number(n),
@@ -59,9 +70,13 @@ export class ServiceAccountDirectory {
     }
   }
 
-  /** Service usernames are never device SNs: a device cannot log in as a service, nor a service as a device. */
-  has(username: string): boolean {
-    return this.accounts.has(username);
+  /**
+   * What the username names: a built-in service, an operator account, or
+   * nothing configured (then it can only be a device). Service usernames are
+   * never device SNs: a device cannot log in as a service, nor a service as a device.
+   */
+  kindOf(username: string | undefined): ConfiguredAccount | undefined {
+    return username ? this.accounts.get(username)?.kind : undefined;
   }
 
   /** The account's identity when the password matches and the clientId starts with the username. */

@@ -57,15 +57,45 @@ export class ServiceAccountsConfig {
   @ValidateNested() @Type(() => MqttAccountConfig) faultFeedback!: MqttAccountConfig;
 }
 
-/** An account an operator adds (monitoring, integrations): a scrypt password hash and the filters it may use. */
+/** An MQTT topic filter: `+` and `#` only as whole levels, `#` only last. */
+const MQTT_FILTER = /^(?=.)(?:(?:\+|[^/+#]*)\/)*(?:\+|#|[^/+#]*)$/;
+const MqttFilters = () =>
+  applyAll([
+    IsArray(),
+    Matches(MQTT_FILTER, { each: true, message: '$property must list MQTT topic filters (+ and # only as whole levels)' }),
+  ]);
+
+/**
+ * An account an operator adds (monitoring, integrations): a scrypt password
+ * hash, the filters it may publish to and subscribe with, and optionally
+ * filters taken back out of them (`denyPublish`, `denySubscribe`), e.g.
+ * subscribe `#` with denySubscribe `devices/+/faults`.
+ */
 export class OperatorMqttAccountConfig {
   @IsString() @Matches(/^[A-Za-z0-9_.-]{1,64}$/) username!: string;
   @Matches(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, {
     message: '$property must be a hash made by `npm run mqtt:hash-password`',
   })
   passwordHash!: string;
-  @IsArray() @IsString({ each: true }) publish!: string[];
-  @IsArray() @IsString({ each: true }) subscribe!: string[];
+  @MqttFilters() publish!: string[];
+  @MqttFilters() subscribe!: string[];
+  /** A publish to a topic one of these matches is refused, even where `publish` grants it. */
+  @MqttFilters() denyPublish: string[] = [];
+  /** A subscription whose filter could match a topic one of these matches is refused (SUBACK 128). */
+  @MqttFilters() denySubscribe: string[] = [];
+}
+
+/** Failed CONNECTs (wrong secret or password, unknown SN) per username and per source address (EN 303 645 5.1-5). */
+export class MqttAuthThrottleConfig {
+  /** Failures are counted in a window opened by the first one. */
+  @IsInt() @Min(1) windowSeconds!: number;
+  /** Failures of one username (a device's SN, an operator account) in a window before it is refused for a while. */
+  @IsInt() @Min(1) maxFailuresPerUsername!: number;
+  /** Failures from one address (IPv6: one /64) in a window before every CONNECT from it is refused for a while. */
+  @IsInt() @Min(1) maxFailuresPerAddress!: number;
+  /** The first refusal period; each further one in a row doubles, up to maxBlockSeconds. */
+  @IsInt() @Min(1) blockSeconds!: number;
+  @IsInt() @Min(1) maxBlockSeconds!: number;
 }
 
 export class MqttTlsConfig {
@@ -80,6 +110,7 @@ export class MqttConfig {
   @ValidateNested() @Type(() => ServiceAccountsConfig) serviceAccounts!: ServiceAccountsConfig;
   @IsArray() @ValidateNested({ each: true }) @Type(() => OperatorMqttAccountConfig) operatorAccounts!: OperatorMqttAccountConfig[];
   @ValidateNested() @Type(() => MqttTlsConfig) tls!: MqttTlsConfig;
+  @ValidateNested() @Type(() => MqttAuthThrottleConfig) authThrottle!: MqttAuthThrottleConfig;
   /** How long a device's credential hash stays in a broker's memory without a database read. */
   @IsInt() @Min(1) authCacheTtlSeconds!: number;
   @IsInt() @Min(1000) authCacheMaxEntries!: number;

@@ -113,4 +113,23 @@ describe('configuration', () => {
       }),
     ).toThrow(/sms\.driver/);
   });
+
+  it('takes operator MQTT accounts with deny filters, and refuses a filter that is not one', () => {
+    const auditor = {
+      username: 'auditor',
+      passwordHash: 'scrypt$16384$8$1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNo',
+      publish: ['#'],
+      subscribe: ['#'],
+      denySubscribe: ['devices/+/faults'],
+    };
+    const withAccount = (account: Record<string, unknown>) =>
+      loadConfig({ configDir, env: { NODE_ENV: 'test' }, overrides: { mqtt: { operatorAccounts: [account] } } });
+    const [account] = withAccount(auditor).mqtt.operatorAccounts;
+    expect(account.denySubscribe).toEqual(['devices/+/faults']);
+    expect(account.denyPublish).toEqual([]);
+    expect(() => withAccount({ ...auditor, denySubscribe: ['devices/fa#'] })).toThrow(
+      /mqtt\.operatorAccounts\.0\.denySubscribe: .*MQTT topic filters/,
+    );
+    expect(() => withAccount({ ...auditor, publish: ['a/#/b'] })).toThrow(/mqtt\.operatorAccounts\.0\.publish/);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { canPublish, canSubscribe, grantedQos, SERVICE_GRANTS, type MqttIdentity } from './acl.js';
+import { canPublish, canReceive, canSubscribe, filtersOverlap, grantedQos, SERVICE_GRANTS, type MqttIdentity } from './acl.js';
 import { decodePayload } from './decode.js';
 import { FaultReportPayload, FIRMWARE_VERSION_PATTERN, OtaProgressPayload, StatusPayload } from './payloads.js';
 import { filterCovers, internalTopics, parseDeviceTopic, topicMatches, topicPatterns, topics } from './topics.js';
@@ -96,6 +96,19 @@ describe('device ACL', () => {
     expect(parseDeviceTopic('devices/SN-0001/ota/progress')).toEqual({ sn: 'SN-0001', kind: 'otaProgress' });
   });
 
+  it.each([
+    ['devices/SN-0001/faults/ack', true],
+    ['devices/SN-0001/pairing/result', true],
+    ['devices/SN-0001/status', true],
+    ['devices/SN-0002/faults/ack', false],
+    ['devices/SN-00012/faults/ack', false],
+    ['devices/SN-0001', false],
+    ['$SYS/broker/clients', false],
+    ['other/SN-0001/faults/ack', false],
+  ])('is delivered %s: %s (its own namespace only, whatever its session holds)', (topic, expected) => {
+    expect(canReceive(device, topic)).toBe(expected);
+  });
+
   it('has QoS 2 downgraded to 1, other levels kept', () => {
     expect(grantedQos(device, 2)).toBe(1);
     expect(grantedQos(device, 1)).toBe(1);
@@ -143,6 +156,82 @@ describe('service ACL', () => {
     expect(canSubscribe(monitor, 'devices/+/status').allowed).toBe(true);
     expect(canSubscribe(monitor, 'devices/#').allowed).toBe(false);
     expect(canPublish(monitor, topics.status('X123')).allowed).toBe(false);
+  });
+});
+
+describe('operator accounts with deny filters', () => {
+  // everything but fault reports and what is sent to devices
+  const auditor: MqttIdentity = {
+    kind: 'service',
+    name: 'auditor',
+    publish: ['#'],
+    subscribe: ['#', '$SYS/#'],
+    denyPublish: ['devices/+/faults/ack', 'devices/+/pairing/#'],
+    denySubscribe: ['devices/+/faults', '$SYS/broker/clients/#'],
+  };
+
+  it.each([
+    ['devices/+/status', true],
+    ['devices/X1/status', true],
+    ['devices/+/faults/ack', true],
+    ['devices/X1/pairing/+', true],
+    ['$SYS/broker/load/#', true],
+    ['devices/+/faults', false],
+    ['devices/X1/faults', false],
+    ['devices/+/+', false],
+    ['devices/#', false],
+    ['+/+/faults', false],
+    ['#', false],
+    ['$SYS/#', false],
+    ['$SYS/broker/clients/connected', false],
+  ])('subscribing %s: %s (refused when the filter could match a denied topic)', (filter, allowed) => {
+    expect(canSubscribe(auditor, filter)).toEqual(allowed ? { allowed: true } : { allowed: false, reason: 'denied' });
+  });
+
+  it.each([
+    ['devices/X1/status', true],
+    ['telemetry/raw', true],
+    ['devices/X1/faults', true],
+    ['devices/X1/faults/ack', false],
+    ['devices/X1/pairing/result', false],
+    ['devices/X1/pairing', false],
+  ])('publishing %s: %s', (topic, allowed) => {
+    expect(canPublish(auditor, topic)).toEqual(allowed ? { allowed: true } : { allowed: false, reason: 'denied' });
+  });
+
+  it('checks grants before denials, and keeps $SYS reserved', () => {
+    const narrow: MqttIdentity = { kind: 'service', name: 'narrow', publish: [], subscribe: ['devices/+/status'], denySubscribe: ['#'] };
+    expect(canSubscribe(narrow, 'devices/#')).toEqual({ allowed: false, reason: 'not_granted' });
+    expect(canSubscribe(narrow, 'devices/+/status')).toEqual({ allowed: false, reason: 'denied' });
+    expect(canPublish(auditor, '$SYS/x')).toEqual({ allowed: false, reason: 'reserved' });
+  });
+
+  it('is not delivered a denied topic, whatever its session holds', () => {
+    expect(canReceive(auditor, 'devices/X1/status')).toBe(true);
+    expect(canReceive(auditor, 'devices/X1/faults')).toBe(false);
+    expect(canReceive(auditor, '$SYS/broker/clients/connected')).toBe(false);
+    expect(canReceive(provisioning, 'devices/X1/faults')).toBe(true);
+  });
+
+  it.each([
+    ['devices/+/faults', 'devices/X1/faults', true],
+    ['devices/+/faults', 'devices/#', true],
+    ['devices/+/faults', '#', true],
+    ['devices/+/faults', 'devices/+/faults/ack', false],
+    ['devices/+/faults', 'devices/X1/status', false],
+    ['devices/X1/#', 'devices/X1', true],
+    ['devices/X1', 'devices/X1/#', true],
+    ['devices/X1', 'devices/X1/+', false],
+    ['a/+/c', 'a/b/+', true],
+    ['a/b', 'a/b/c', false],
+    ['#', '$SYS/x', false],
+    ['+/x', '$SYS/x', false],
+    ['$SYS/+', '$SYS/#', true],
+    ['$SYS/#', '$internal/devices/credentials', false],
+    ['#', '+', true],
+  ])('filtersOverlap(%s, %s) = %s, either way round', (first, second, expected) => {
+    expect(filtersOverlap(first, second)).toBe(expected);
+    expect(filtersOverlap(second, first)).toBe(expected);
   });
 });
 

@@ -12,12 +12,19 @@ import {
 } from './topics.js';
 
 /** Who is on the other end of an MQTT connection, as the broker established at CONNECT. */
-export type MqttIdentity =
-  { kind: 'device'; sn: string } | { kind: 'service'; name: string; publish: readonly string[]; subscribe: readonly string[] };
+export type MqttIdentity = { kind: 'device'; sn: string } | ({ kind: 'service'; name: string } & ServiceGrant);
 
 export interface ServiceGrant {
   publish: readonly string[];
   subscribe: readonly string[];
+  /**
+   * Operator accounts only: filters taken back out of the grants, so an
+   * account can hold `#` minus a subtree. A publish to a topic a deny filter
+   * matches is refused; a subscription whose filter could match any topic a
+   * deny filter matches (the two overlap) is refused, whatever it also covers.
+   */
+  denyPublish?: readonly string[];
+  denySubscribe?: readonly string[];
 }
 
 /**
@@ -35,11 +42,20 @@ export const SERVICE_GRANTS = {
   },
 } as const satisfies Record<string, ServiceGrant>;
 
-export type AclRefusal = 'foreign_namespace' | 'wrong_direction' | 'not_granted' | 'reserved' | 'invalid';
+export type AclRefusal = 'foreign_namespace' | 'wrong_direction' | 'not_granted' | 'denied' | 'reserved' | 'invalid';
 export type AclDecision = { allowed: true } | { allowed: false; reason: AclRefusal };
 
 const ALLOW: AclDecision = { allowed: true };
 const refuse = (reason: AclRefusal): AclDecision => ({ allowed: false, reason });
+
+/** `devices/`: the first level of every device topic topics.ts builds. */
+const DEVICE_NAMESPACE_ROOT = `${topicPatterns.status.split('/', 1)[0]}/`;
+
+/** `devices/<sn>/…`: the only topics a device may publish to or be sent. Allocates nothing: it runs for every message. */
+function inDeviceNamespace(sn: string, topic: string): boolean {
+  const root = DEVICE_NAMESPACE_ROOT.length;
+  return topic.startsWith(DEVICE_NAMESPACE_ROOT) && topic.startsWith(sn, root) && topic[root + sn.length] === '/';
+}
 
 /** May this client publish to this concrete topic? */
 export function canPublish(identity: MqttIdentity, topic: string): AclDecision {
@@ -47,11 +63,12 @@ export function canPublish(identity: MqttIdentity, topic: string): AclDecision {
   if (topic.startsWith(SYS_PREFIX)) return refuse('reserved');
   if (identity.kind === 'device') {
     const parsed = parseDeviceTopic(topic);
-    if (!topic.startsWith(`devices/${identity.sn}/`)) return refuse('foreign_namespace');
+    if (!inDeviceNamespace(identity.sn, topic)) return refuse('foreign_namespace');
     if (!parsed || parsed.sn !== identity.sn || !DEVICE_UPSTREAM.includes(parsed.kind)) return refuse('wrong_direction');
     return ALLOW;
   }
-  return identity.publish.some((grant) => topicMatches(grant, topic)) ? ALLOW : refuse('not_granted');
+  if (!identity.publish.some((grant) => topicMatches(grant, topic))) return refuse('not_granted');
+  return identity.denyPublish?.some((deny) => topicMatches(deny, topic)) ? refuse('denied') : ALLOW;
 }
 
 /**
@@ -69,7 +86,38 @@ export function canSubscribe(identity: MqttIdentity, filter: string): AclDecisio
     const reachesDownstream = DEVICE_DOWNSTREAM.some((kind) => topicMatches(filter, topics[kind](identity.sn)));
     return reachesDownstream ? ALLOW : refuse('wrong_direction');
   }
-  return identity.subscribe.some((grant) => filterCovers(grant, filter)) ? ALLOW : refuse('not_granted');
+  if (!identity.subscribe.some((grant) => filterCovers(grant, filter))) return refuse('not_granted');
+  return identity.denySubscribe?.some((deny) => filtersOverlap(deny, filter)) ? refuse('denied') : ALLOW;
+}
+
+/**
+ * May the broker deliver this message to this client? What its subscriptions
+ * matched, within the rules: a device only topics of its own namespace
+ * (whatever a session restored from elsewhere holds), an operator account
+ * nothing its deny filters take back.
+ */
+export function canReceive(identity: MqttIdentity, topic: string): boolean {
+  if (identity.kind === 'device') return inDeviceNamespace(identity.sn, topic);
+  return !identity.denySubscribe?.some((deny) => topicMatches(deny, topic));
+}
+
+/**
+ * Could some topic match both filters? Level by level: `#` matches the rest
+ * (and the parent level), `+` any one level, other levels must be equal; a
+ * filter starting with a wildcard never matches a `$` topic (MQTT 4.7.2).
+ */
+export function filtersOverlap(first: string, second: string): boolean {
+  const a = first.split('/');
+  const b = second.split('/');
+  const wildcard = (level: string) => level === '+' || level === '#';
+  if ((wildcard(a[0]) && b[0].startsWith('$')) || (wildcard(b[0]) && a[0].startsWith('$'))) return false;
+  for (let index = 0; ; index += 1) {
+    const left = a[index];
+    const right = b[index];
+    if (left === '#' || right === '#') return true;
+    if (left === undefined || right === undefined) return left === right;
+    if (left !== '+' && right !== '+' && left !== right) return false;
+  }
 }
 
 /** Devices get at most QoS 1: QoS 2's four-way handshake costs them more than a duplicate does. */

@@ -17,7 +17,9 @@ export {
 } from './topics.js';
 export {
   canPublish,
+  canReceive,
   canSubscribe,
+  filtersOverlap,
   grantedQos,
   SERVICE_GRANTS,
   type AclDecision,

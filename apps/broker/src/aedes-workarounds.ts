@@ -1,0 +1,96 @@
+import { Readable } from 'node:stream';
+import type { Aedes, Client } from 'aedes';
+import type { Packet } from 'mqtt-packet';
+
+/*
+ * Every place the broker reaches past Aedes' declared API. Written against
+ * aedes 1.2.0, aedes-persistence-redis 11.2.2 and mqemitter 7; when one of them
+ * is upgraded, read this file first. Nothing else in apps/broker casts an
+ * Aedes type away.
+ */
+
+/**
+ * The connection this node holds for a clientId, if any. Aedes 1.2 keeps its
+ * local clients in `broker.clients` (keyed by clientId, a null-prototype
+ * object) but leaves the map out of its type declarations. Presence needs it
+ * to tell a takeover from a disconnect, the credential listener to find the
+ * device to close.
+ */
+export function localClient(broker: Aedes, clientId: string): Client | undefined {
+  return (broker as unknown as { clients: Record<string, Client | undefined> }).clients[clientId];
+}
+
+/**
+ * Messages the emitter is still handing to subscribers. Aedes exposes its
+ * emitter only as the untyped `mq` option; mqemitter (and mqemitter-redis,
+ * which extends it) count in-flight messages in `current`. The drain waits for
+ * it to reach 0.
+ */
+export function emitterBacklog(broker: Aedes): number {
+  return (broker as unknown as { mq?: { current?: number } }).mq?.current ?? 0;
+}
+
+/**
+ * Aedes 1.2's `close()` closes the emitter but not the persistence it created
+ * itself (the in-memory one when no `persistence` option is given), and the
+ * instance is not declared; destroying it releases its retained messages and
+ * sessions when a node stops inside a longer-lived process (npm start, tests).
+ */
+export async function destroyOwnPersistence(broker: Aedes): Promise<void> {
+  const persistence = (broker as unknown as { persistence?: { destroy?: () => Promise<void> } }).persistence;
+  await persistence?.destroy?.();
+}
+
+interface RetainedSource {
+  createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown> | NodeJS.ReadableStream;
+}
+
+/**
+ * Aedes 1.2 calls `.pipe()` on what `createRetainedStreamCombi` returns, while
+ * aedes-persistence-redis 11 returns an async generator: retained messages
+ * would throw on the first SUBSCRIBE that matches one. Wrap the generator in
+ * a Readable.
+ */
+export function pipeableRetainedStreams(persistence: RetainedSource): void {
+  const original = persistence.createRetainedStreamCombi.bind(persistence);
+  persistence.createRetainedStreamCombi = (patterns) => {
+    const source = original(patterns);
+    return 'pipe' in source ? source : Readable.from(source);
+  };
+}
+
+type Qos = 0 | 1 | 2;
+type LowerQos = (client: Client, requested: Qos) => Qos;
+interface ClientParser {
+  client?: Client;
+  _queue?: Packet[] | null;
+  prependListener(event: 'packet', listener: (this: ClientParser, packet: Packet) => void): void;
+}
+
+const qosListeners = new WeakMap<LowerQos, (this: ClientParser, packet: Packet) => void>();
+
+/**
+ * Aedes fixes a subscription's granted QoS (the SUBACK, and what a persistent
+ * session stores) from the request before authorizeSubscribe runs, so a QoS
+ * the hook lowers is still echoed back and stored. Lowering the request as it
+ * is parsed makes SUBACK, session and delivery agree. This uses the client's
+ * parser (`client._parser`, which Aedes 1.2 gives a back-reference
+ * `parser.client`) and the packets it queued while CONNECT was being
+ * authenticated (`parser._queue`): a SUBSCRIBE sent right behind the CONNECT
+ * is parsed before the client is known. One listener function is shared by
+ * every client, so a connection costs no closure.
+ */
+export function lowerRequestedQos(client: Client, lower: LowerQos): void {
+  const parser = (client as unknown as { _parser?: ClientParser })._parser;
+  if (!parser) return;
+  let listener = qosListeners.get(lower);
+  if (!listener) {
+    listener = function lowerSubscribeQos(this: ClientParser, packet: Packet) {
+      if (packet.cmd !== 'subscribe' || !this.client) return;
+      for (const subscription of packet.subscriptions) subscription.qos = lower(this.client, subscription.qos);
+    };
+    qosListeners.set(lower, listener);
+  }
+  for (const queued of parser._queue ?? []) listener.call(parser, queued);
+  parser.prependListener('packet', listener);
+}
