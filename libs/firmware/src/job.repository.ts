@@ -62,7 +62,9 @@ export class JobRepository {
   /**
    * One statement for the whole campaign, whatever its size. A device another
    * campaign holds is left out by the partial unique index (ON CONFLICT), so
-   * two campaigns created at once cannot both take it. Returns what was inserted.
+   * two campaigns created at once cannot both take it. Rows go in SN order, so
+   * two such inserts wait on each other's first device instead of each holding
+   * what the other needs next (a deadlock). Returns what was inserted.
    */
   async insertMany(
     campaignId: string,
@@ -76,6 +78,7 @@ export class JobRepository {
        SELECT job.id, $1::uuid, job.sn, job.step, CASE WHEN job.notified THEN 'notified' ELSE 'pending' END, job.from_version,
               CASE WHEN job.notified THEN $7::timestamptz END, CASE WHEN job.notified THEN $8::timestamptz END
          FROM unnest($2::uuid[], $3::varchar[], $4::smallint[], $5::varchar[], $6::boolean[]) AS job(id, sn, step, from_version, notified)
+        ORDER BY job.sn
        ON CONFLICT (sn) WHERE released_at IS NULL DO NOTHING
        RETURNING id, sn, step, state`,
       [
