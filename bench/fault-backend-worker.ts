@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { startBroker } from '../apps/broker/src/broker.app.js';
 import { startFaultFeedback } from '../apps/fault-feedback/src/fault-feedback.app.js';
+import { startProvisioning } from '../apps/provisioning/src/provisioning.app.js';
 import { loadConfig } from '#libs/config';
 import { createLogger, type RunningApp } from '#libs/platform';
 
-// One app of the backend in its own process, as in production (one container each), so the
-// broker and fault-feedback each get a core. argv: broker <databaseUrl> | faults <databaseUrl> <mqttUrl>.
-// Sends {mqtt} (broker) or {ready} (fault-feedback) once started; 'stop' stops it.
+// One app of the backend in its own process, as in production (one container each), so the broker
+// and the service each get a core. argv: broker <databaseUrl> | faults|provisioning <databaseUrl> <mqttUrl>.
+// Sends {mqtt} (broker) or {ready} (the service) once started; 'stop' stops it.
 const [role, databaseUrl, mqttUrl] = process.argv.slice(2);
 const config = loadConfig({
   env: { NODE_ENV: 'test' },
@@ -18,7 +19,11 @@ const config = loadConfig({
   },
 });
 const context = { config, databaseUrl, logger: createLogger('silent') };
-const app: RunningApp = role === 'broker' ? await startBroker(context) : await startFaultFeedback(context);
+const start = { broker: startBroker, faults: startFaultFeedback, provisioning: startProvisioning }[
+  role as 'broker' | 'faults' | 'provisioning'
+];
+if (!start) throw new Error(`unknown role ${role}`);
+const app: RunningApp = await start(context);
 process.on('message', async (message: string) => {
   if (message === 'stop') {
     await app.stop();

@@ -5,10 +5,11 @@ import { brokerConnectStorm } from './sections/broker-connect-storm.js';
 import { pairingWave } from './sections/pairing-wave.js';
 import { faultIngestion } from './sections/fault-ingestion.js';
 import { otaCampaign } from './sections/ota-campaign.js';
+import { telemetryIngestion } from './sections/telemetry-ingestion.js';
 
 // `npm run bench [-- --only <section>]`: benchmarks, not tests. Each section prints a Markdown table
 // ready for the README's Performance section.
-const SECTIONS: BenchSection[] = [brokerConnectStorm, pairingWave, faultIngestion, otaCampaign];
+const SECTIONS: BenchSection[] = [brokerConnectStorm, pairingWave, faultIngestion, otaCampaign, telemetryIngestion];
 
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;

@@ -170,3 +170,28 @@ export function connectPacket(device: Pick<IssuedDevice, 'sn' | 'deviceSecret'>)
     password: Buffer.from(device.deviceSecret),
   });
 }
+
+/**
+ * One owner per device; every other owner grants `purpose`. Written straight into a throw-away
+ * database (accounts, the consent state the writer reads, bindings): sections measure ingestion,
+ * not sign-up. Answers the owners' ids, in device order.
+ */
+export async function createOwners(url: string, devices: ReadonlyArray<{ sn: string }>, purpose: string): Promise<string[]> {
+  const ids = await sql<{ id: string }>(url, `INSERT INTO users (roles) SELECT '{user}' FROM generate_series(1, $1) RETURNING id`, [
+    devices.length,
+  ]);
+  const owners = ids.map((row) => row.id);
+  await sql(
+    url,
+    `INSERT INTO consent_state (subject_id, purpose, granted, policy_version, at, event_seq)
+     SELECT id, 'service', true, '2020-01', now(), 1 FROM unnest($1::uuid[]) AS id
+     UNION ALL
+     SELECT id, $2, true, '2020-01', now(), 2 FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, n) WHERE n % 2 = 0`,
+    [owners, purpose],
+  );
+  await sql(url, `INSERT INTO device_bindings (sn, owner_id) SELECT * FROM unnest($1::varchar[], $2::uuid[])`, [
+    devices.map((device) => device.sn),
+    owners,
+  ]);
+  return owners;
+}

@@ -3,6 +3,7 @@ import { FAULT_SEVERITIES } from '#libs/mqtt-contract';
 import { commandLine, progress, usageError } from './cli.js';
 import { parseLabels, parseTokens, simulate, type SimulatedDevice, type SimulationProgress } from './device-simulator.js';
 import { otaOptions } from './simulator/ota-options.js';
+import { DEFAULT_TELEMETRY_POINTS } from './simulator/telemetry.js';
 
 // `npm run device:sim -- ...`: plays one or many appliances against the broker with their own
 // credentials. Results go to stdout as JSON lines, progress to stderr. See README, "Pairing an appliance".
@@ -14,6 +15,9 @@ const usage = `usage: npm run device:sim -- (--sn <SN> --secret <secret> | --lab
          [--status] [--firmware <v>]     publish retained {online: true, firmware}
          [--faults <n>] [--code <code>] [--severity info|warning|critical]   publish n fault reports each
          [--reset]                       report a factory reset
+         [--telemetry <readings/s>]      report readings at this rate per device (e.g. 0.5), every device at once
+           [--batch <n>] [--for <s>]     readings per message (default 10, at most 500); for how long (default 60 s)
+           [--points <id,id>]            the points reported in turn (default water_temp,energy: the HT1 heater's)
          [--stay]                        stay connected and print what arrives, until Ctrl-C
          [--ota update|fail-install|corrupt|silent|old-version]   take firmware jobs so (needs --firmware; stays connected)
          [--trust-keys <keys.json>]      the maker's public keys [{id, publicKey}] (default: FIRMWARE_SIGNING_KEYS)
@@ -34,6 +38,10 @@ const { values } = commandLine(usage, {
   code: { type: 'string' },
   severity: { type: 'string' },
   reset: { type: 'boolean' },
+  telemetry: { type: 'string' },
+  batch: { type: 'string' },
+  for: { type: 'string' },
+  points: { type: 'string' },
   stay: { type: 'boolean' },
   ota: { type: 'string' },
   'trust-keys': { type: 'string' },
@@ -55,6 +63,10 @@ if (values.tokens) {
   const tokens = readWith(parseTokens, await readText(values.tokens));
   for (const device of devices) device.token = tokens.get(device.sn) ?? device.token;
 }
+if (values.batch && positive(values.batch, '--batch') > 500)
+  fail("--batch must be at most 500 (the contract's limit of readings a message)");
+if (values.points?.split(',').some((point) => !/^[a-z][a-z0-9_]{0,39}$/.test(point.trim())))
+  fail('--points must be point ids like water_temp,energy');
 if (values.severity && !(FAULT_SEVERITIES as readonly string[]).includes(values.severity))
   fail(`--severity must be one of ${FAULT_SEVERITIES.join(', ')}`);
 
@@ -74,6 +86,14 @@ const simulation = await simulate(
     faultCode: values.code,
     severity: values.severity as (typeof FAULT_SEVERITIES)[number] | undefined,
     reset: values.reset,
+    telemetry: values.telemetry
+      ? {
+          rate: rate(values.telemetry),
+          batch: values.batch ? positive(values.batch, '--batch') : 10,
+          seconds: values.for ? positive(values.for, '--for') : 60,
+          points: values.points ? values.points.split(',').map((point) => point.trim()) : DEFAULT_TELEMETRY_POINTS,
+        }
+      : undefined,
     stay: values.stay,
     ota,
     waitMs: values.wait ? positive(values.wait, '--wait') : undefined,
@@ -101,6 +121,7 @@ function describe(state: SimulationProgress): string {
   if (state.refused) parts.push(`refused ${state.refused}`);
   if (devices.some((device) => device.token)) parts.push(`paired ${state.paired}`);
   if (values.faults) parts.push(`faults acked ${state.faultsAcked}`);
+  if (values.telemetry) parts.push(`readings sent ${state.readingsSent}`);
   parts.push(`done ${state.done}/${state.total}`);
   return parts.join(', ');
 }
@@ -125,6 +146,13 @@ async function readText(path: string): Promise<string> {
 function positive(raw: string, name: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) fail(`${name} must be a whole number of at least 1`);
+  return value;
+}
+
+function rate(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 1000)
+    fail('--telemetry must be readings per second per device, above 0 and at most 1000');
   return value;
 }
 

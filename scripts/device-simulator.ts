@@ -4,6 +4,7 @@ import { FAULT_SEVERITIES, topics, type FaultReportPayload, type PairingResultPa
 import { readCsv } from '#libs/platform';
 import { connectAppliance } from './simulator/connect.js';
 import { OtaDevice, type OtaBehaviour, type OtaEvent, type TrustedKey } from './simulator/ota.js';
+import { sendTelemetry, type TelemetryOptions } from './simulator/telemetry.js';
 
 /** One appliance the simulator plays: its SN and secret, and the pairing token to confirm, if any. */
 export interface SimulatedDevice {
@@ -32,6 +33,8 @@ export interface SimulationOptions {
   stay?: boolean;
   /** Take firmware jobs as `behaviour` says (scripts/simulator/ota.ts), staying connected; needs `firmware`. */
   ota?: { behaviour: OtaBehaviour; trustedKeys: TrustedKey[]; chunkBytes?: number };
+  /** Report readings on devices/<sn>/telemetry (scripts/simulator/telemetry.ts), every device at once. */
+  telemetry?: TelemetryOptions;
 }
 
 /** What happened, one line per event; the CLI prints each as a JSON line. */
@@ -42,6 +45,7 @@ export type SimulationEvent =
   | { sn: string; event: 'status'; online: boolean }
   | { sn: string; event: 'fault'; reportId: string; stored: string | null; reason?: string }
   | { sn: string; event: 'reset' }
+  | { sn: string; event: 'telemetry'; messages: number; readings: number }
   | { sn: string; event: 'message'; topic: string; payload: string }
   | OtaEvent;
 
@@ -51,6 +55,7 @@ export interface SimulationProgress {
   refused: number;
   paired: number;
   faultsAcked: number;
+  readingsSent: number;
   done: number;
 }
 
@@ -64,7 +69,7 @@ export interface Simulation {
  * Plays appliances against the broker exactly as the contract says a device
  * behaves: clientId = username = SN, password = secret; confirms its pairing
  * token and waits for the result; publishes status, fault reports (QoS 1,
- * waiting for the ack) and a factory reset.
+ * waiting for the ack), a factory reset, and readings at a chosen rate.
  */
 export async function simulate(
   options: SimulationOptions,
@@ -72,7 +77,16 @@ export async function simulate(
 ): Promise<Simulation> {
   const waitMs = options.waitMs ?? 10_000;
   const events: SimulationEvent[] = [];
-  const progress: SimulationProgress = { total: options.devices.length, connected: 0, refused: 0, paired: 0, faultsAcked: 0, done: 0 };
+  const progress: SimulationProgress = {
+    total: options.devices.length,
+    connected: 0,
+    refused: 0,
+    paired: 0,
+    faultsAcked: 0,
+    readingsSent: 0,
+    done: 0,
+  };
+  const reporting: Array<Promise<void>> = [];
   const clients: MqttClient[] = [];
   const otaDevices: OtaDevice[] = [];
   const emit = (event: SimulationEvent) => {
@@ -145,6 +159,14 @@ export async function simulate(
       const ota = { ...options.ota, url: options.url, sn: device.sn, secret: device.secret, firmware: options.firmware ?? '0.0.0' };
       otaDevices.push(await OtaDevice.start({ ...ota, onEvent: emit }, client));
     }
+    // Readings go on in the background, so every device reports at once (the workers only pace the connecting).
+    if (options.telemetry) {
+      const sent = sendTelemetry(client, device.sn, options.telemetry, (readings) => {
+        progress.readingsSent += readings;
+        tick();
+      });
+      reporting.push(sent.then((totals) => emit({ sn: device.sn, event: 'telemetry', ...totals })));
+    }
   };
 
   const queue = [...options.devices];
@@ -156,6 +178,7 @@ export async function simulate(
     }
   });
   await Promise.all(workers);
+  await Promise.all(reporting);
 
   const stop = async () => {
     await Promise.all(otaDevices.map((device) => device.stop()));

@@ -20,7 +20,7 @@ export async function withPrivacy<T>(work: (privacy: INestApplicationContext) =>
   const config = loadConfigOrExit();
   const database = await openBackendDatabase(config);
   try {
-    const privacy = await openPrivacyContext(database.url);
+    const privacy = await openPrivacyContext(database.url, config);
     try {
       return await work(privacy);
     } finally {

@@ -25,7 +25,8 @@ function run(
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': only then has everything the tool wrote been read from its pipes.
+    child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -144,7 +145,7 @@ function inTerminal(command: string): Promise<{ code: number | null; output: str
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('exit', (code) => resolve({ code, output }));
+    child.once('close', (code) => resolve({ code, output }));
   });
 }
 

@@ -94,7 +94,13 @@ describeInBrowser('console in the browser', () => {
 
     await signInThroughConsole(page, backend, adminPhone);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    expect(await nav.getByRole('link').allTextContents()).toEqual(['Open tickets', 'Technicians', 'Statistics', 'Firmware']);
+    expect(await nav.getByRole('link').allTextContents()).toEqual([
+      'Open tickets',
+      'Technicians',
+      'Statistics',
+      'Firmware',
+      'Appliance statistics',
+    ]);
     expect(await page.getByTestId('signed-in-as').textContent()).toContain('admin');
     expect(requests.length).toBeGreaterThan(0);
     for (const url of requests) expect(origins()).toContain(new URL(url).origin);
@@ -197,7 +203,7 @@ describeInBrowser('console in the browser', () => {
 it('README shows exactly the screenshots the browser suites take', () => {
   const readme = readFileSync('README.md', 'utf8');
   const shown = [...readme.matchAll(/\(docs\/console\/([\w-]+)\.png\)/g)].map((match) => match[1]).sort();
-  const taken = ['console.e2e-spec.ts', 'console-visits.e2e-spec.ts', 'firmware-console.e2e-spec.ts']
+  const taken = ['console.e2e-spec.ts', 'console-visits.e2e-spec.ts', 'firmware-console.e2e-spec.ts', 'console-telemetry.e2e-spec.ts']
     .flatMap((suite) => [...readFileSync(`test/${suite}`, 'utf8').matchAll(/shoot\([^,]+, '([\w-]+)'\)/g)].map((match) => match[1]))
     .sort();
   expect(shown).toEqual(taken);

@@ -9,12 +9,13 @@ import { stats } from './privacy-proof/stats.js';
 import { registerDevice } from './privacy-proof/steps/devices.js';
 import { STEP_GENERATORS } from './privacy-proof/steps/index.js';
 import { signUpStep } from './privacy-proof/steps/people.js';
+import { expectTelemetryAsModelled } from './privacy-proof/telemetry-checks.js';
 import { createWorld, ProofNoteEntity, type World } from './privacy-proof/world.js';
 
 /**
  * The proof: random sequences of sign-ups, consent grants and withdrawals,
  * restrictions, personal-data writes, pairings with network info and their
- * confirmations, unbinding, factory resets, fault reports, retention runs and
+ * confirmations, unbinding, factory resets, fault reports, telemetry readings, retention runs and
  * account erasures go through the real services (Nest DI, real PostgreSQL, the
  * use-cases the HTTP and MQTT edges call). After each sequence every tagged
  * column of every registered table is scanned: no value may exist whose data
@@ -53,7 +54,16 @@ describe('proof: no personal value outlives its purposes', () => {
 
   it('the registry covers the test table and users', () => {
     expect(world.catalog.tables.map((table) => table.table)).toEqual(
-      expect.arrayContaining(['users', 'proof_notes', 'pairings', 'device_history', 'fault_reports']),
+      expect.arrayContaining([
+        'users',
+        'proof_notes',
+        'pairings',
+        'device_history',
+        'fault_reports',
+        'telemetry_readings',
+        'telemetry_rollups',
+        'telemetry_series',
+      ]),
     );
   });
 
@@ -129,8 +139,10 @@ describe('proof: no personal value outlives its purposes', () => {
           }
           // ...and nothing in the database outlives its purposes...
           expect(await violations(world)).toEqual([]);
-          // ...and the device and fault tables hold exactly what the model kept.
+          // ...and the device, fault and telemetry tables hold exactly what the model kept (the statistics: only readings
+          // whose owner had product_improvement live when they arrived).
           await expectDeviceTablesAsModelled(world);
+          await expectTelemetryAsModelled(world);
         }),
         { numRuns, endOnFailure: true },
       );

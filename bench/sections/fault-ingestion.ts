@@ -3,7 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { IssuedDevice } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import type { BenchResult, BenchSection } from '../section.js';
-import { inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
+import { createOwners, inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_FAULT_DEVICES ?? 1000);
 const REPORTS_PER_DEVICE = Number(process.env.BENCH_FAULT_REPORTS ?? 20);
@@ -34,7 +34,7 @@ export const faultIngestion: BenchSection = {
     const database = await openDatabase('it gets bench devices with FAULT- SNs, bench accounts and fault reports');
     try {
       const devices = await registerDevices(database.url, DEVICES, { snPrefix: 'FAULT', macPrefix: '02:02' });
-      await createOwners(database.url, devices);
+      await createOwners(database.url, devices, 'fault_diagnostics');
       const payloads = devices.map(() => Array.from({ length: REPORTS_PER_DEVICE }, () => newReport()));
 
       const broker = await startWorker<{ mqtt: number }>('fault-backend-worker.js', ['broker', database.url]);
@@ -167,30 +167,6 @@ function answerOf(client: MqttClient, sn: string, payload: string, waiting: Map<
   });
   client.publish(topics.faults(sn), payload, { qos: 1 });
   return done;
-}
-
-/**
- * One owner per device; every other owner grants fault_diagnostics. Written
- * straight into a throw-away database (accounts, the consent state the
- * writer reads, bindings): the bench measures ingestion, not sign-up.
- */
-async function createOwners(url: string, devices: IssuedDevice[]): Promise<void> {
-  const ids = await sql<{ id: string }>(url, `INSERT INTO users (roles) SELECT '{user}' FROM generate_series(1, $1) RETURNING id`, [
-    devices.length,
-  ]);
-  const owners = ids.map((row) => row.id);
-  await sql(
-    url,
-    `INSERT INTO consent_state (subject_id, purpose, granted, policy_version, at, event_seq)
-     SELECT id, 'service', true, '2020-01', now(), 1 FROM unnest($1::uuid[]) AS id
-     UNION ALL
-     SELECT id, 'fault_diagnostics', true, '2020-01', now(), 2 FROM unnest($1::uuid[]) WITH ORDINALITY AS o(id, n) WHERE n % 2 = 0`,
-    [owners],
-  );
-  await sql(url, `INSERT INTO device_bindings (sn, owner_id) SELECT * FROM unnest($1::varchar[], $2::uuid[])`, [
-    devices.map((device) => device.sn),
-    owners,
-  ]);
 }
 
 async function countStored(url: string): Promise<{ full: number; deidentified: number }> {

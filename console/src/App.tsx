@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api, whenSessionExpires } from './api';
 import { Campaigns } from './pages/Campaigns';
 import { Stats } from './pages/Stats';
+import { ApplianceStats } from './telemetry/ApplianceStats';
 import { SignIn } from './pages/SignIn';
 import { Technicians } from './pages/Technicians';
 import { Tickets } from './pages/Tickets';
@@ -24,6 +25,7 @@ function navFor(session: Session): NavItem[] {
           { to: '/technicians', label: 'Technicians' },
           { to: '/stats', label: 'Statistics' },
           { to: '/campaigns', label: 'Firmware' },
+          { to: '/appliance-stats', label: 'Appliance statistics' },
         ]
       : []),
   ];
@@ -119,6 +121,7 @@ function page(route: string, session: Session, nav: NavItem[]) {
   if (route === '/technicians' && hasRole(session, 'admin')) return <Technicians />;
   if (route === '/stats' && hasRole(session, 'admin')) return <Stats />;
   if (route === '/campaigns' && hasRole(session, 'admin')) return <Campaigns />;
+  if (route === '/appliance-stats' && hasRole(session, 'admin')) return <ApplianceStats />;
   if (route === '/' || route === '/sign-in') {
     return <Redirect to={nav[0].to} />;
   }

@@ -34,8 +34,13 @@ export interface RegisteredDevice {
 }
 
 /** Registers devices through the admin API, as an operator would. */
-export async function registerDevices(backend: TestBackend, adminToken: string, count = 1): Promise<RegisteredDevice[]> {
-  const rows = Array.from({ length: count }, () => newDeviceRow());
+export async function registerDevices(
+  backend: TestBackend,
+  adminToken: string,
+  count = 1,
+  overrides: Partial<DeviceRowInput> = {},
+): Promise<RegisteredDevice[]> {
+  const rows = Array.from({ length: count }, () => newDeviceRow(overrides));
   const response = await call('POST', `${backend.provisioningUrl}/v1/admin/devices`, { token: adminToken, body: rows });
   if (response.status !== 201) throw new Error(`device registration failed: ${response.status} ${JSON.stringify(response.body)}`);
   return (response.body as Array<RegisteredDevice & { status: string }>).filter((row) => row.status === 'registered');

@@ -2,6 +2,7 @@ import type { FaultDiagnosticsValue } from '#libs/faults';
 import type { PairingStatus } from '#libs/devices';
 import type { Purpose } from '#libs/privacy';
 import { count } from './stats.js';
+import { retainTelemetryInModel, settleTelemetry, type TelemetryModel } from './telemetry-model.js';
 
 /**
  * The rules the proof checks, stated on a model of its own, independently of
@@ -90,6 +91,7 @@ export interface ModelState {
   reports: Map<string, ReportModel>;
   history: HistoryModel[];
   claimFailures: Map<string, number>;
+  telemetry: TelemetryModel;
 }
 
 export const DAY_MS = 24 * 3600_000;
@@ -119,6 +121,7 @@ export function settle(world: ModelState, subject: string): void {
     Object.assign(report, { stored: 'deidentified', ownerId: null });
     count('full report de-identified as its purpose ended');
   }
+  settleTelemetry(world, subject);
 }
 
 export const holdsNetwork = (pairing: PairingModel) => !pairing.deleted && Object.values(pairing.network).some((value) => value !== null);
@@ -137,6 +140,7 @@ export function retainInModel(world: ModelState, at: number): void {
     count('full report de-identified by retention');
   }
   for (const entry of world.history) if (entry.at < at - YEAR_MS) entry.snErased = true;
+  retainTelemetryInModel(world, at);
 }
 
 /** The appliance presents `token` at `now`: the pairing rules of the README, restated on the model. */

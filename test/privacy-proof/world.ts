@@ -20,9 +20,11 @@ import {
   PrivacyModule,
   RetentionService,
 } from '#libs/privacy';
+import { TelemetryIngestion, TelemetryModule } from '#libs/telemetry';
 import { PROVISIONING_ENTITIES } from '../../apps/provisioning/src/privacy-entities.js';
 import { createTestDatabase } from '../support/backend.js';
 import type { ModelState } from './model.js';
+import { newTelemetryModel } from './telemetry-model.js';
 
 /**
  * The world a sequence runs in: the real services (Nest DI, real PostgreSQL,
@@ -79,6 +81,9 @@ export interface World extends ModelState {
   eraseAccount: EraseAccount;
   ownership: DeviceOwnership;
   ingestion: FaultIngestion;
+  telemetryIngestion: TelemetryIngestion;
+  /** The last few telemetry messages each device sent, to send one again. */
+  telemetryMessages: Map<string, Array<Array<{ point: string; at: string; value: number | string }>>>;
   codes: Map<string, string>;
   /** Subjects signed up in the current sequence; steps pick among them. */
   run: string[];
@@ -137,9 +142,10 @@ export async function createWorld(): Promise<{ world: World; drop(): Promise<voi
         DatabaseModule.forRoot(database.url, [...PROVISIONING_ENTITIES, ProofNoteEntity]),
         IdentityModule,
         PrivacyModule,
-        // The apps' own modules: provisioning's device use-cases and fault-feedback's ingestion.
+        // The apps' own modules: provisioning's device use-cases and telemetry, fault-feedback's ingestion.
         DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: new NoBrokerToTell() }),
         FaultsModule,
+        TelemetryModule,
       ],
     },
     { logger: false },
@@ -175,6 +181,8 @@ export async function createWorld(): Promise<{ world: World; drop(): Promise<voi
     eraseAccount: app.get(EraseAccount),
     ownership: app.get(DeviceOwnership),
     ingestion: app.get(FaultIngestion),
+    telemetryIngestion: app.get(TelemetryIngestion),
+    telemetryMessages: new Map(),
     codes,
     model: new Map(),
     run: [],
@@ -187,6 +195,7 @@ export async function createWorld(): Promise<{ world: World; drop(): Promise<voi
     reports: new Map(),
     history: [],
     claimFailures: new Map(),
+    telemetry: newTelemetryModel(),
     lastNow: 0,
   };
   return { world, drop: () => database.drop() };

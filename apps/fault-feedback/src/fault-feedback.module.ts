@@ -4,6 +4,7 @@ import { DatabaseModule, healthChecksProvider } from '#libs/database';
 import { FAULTS_ENTITIES, FaultsModule } from '#libs/faults';
 import { IDENTITY_ENTITIES, IdentityModule } from '#libs/identity';
 import { HealthController, MqttLink } from '#libs/platform';
+import { TelemetryVisitsModule } from '#libs/telemetry';
 import { AdminRepairsController } from './admin-repairs.controller.js';
 import { ConsoleController } from './console.controller.js';
 import { DeviceFaultsController } from './device-faults.controller.js';
@@ -11,6 +12,7 @@ import { FaultReportsHandler } from './fault-reports.handler.js';
 import { RepairsController } from './repairs.controller.js';
 import { TechVisitsController } from './tech-visits.controller.js';
 import { TechniciansController } from './technicians.controller.js';
+import { VisitTelemetryController } from './visit-telemetry.controller.js';
 
 @Module({})
 export class FaultFeedbackModule {
@@ -22,6 +24,7 @@ export class FaultFeedbackModule {
         DatabaseModule.forRoot(databaseUrl, [...IDENTITY_ENTITIES, ...FAULTS_ENTITIES], config.database.logQueries),
         IdentityModule,
         FaultsModule,
+        TelemetryVisitsModule,
       ],
       controllers: [
         HealthController,
@@ -30,6 +33,7 @@ export class FaultFeedbackModule {
         RepairsController,
         AdminRepairsController,
         TechVisitsController,
+        VisitTelemetryController,
         FaultReportsHandler,
         ConsoleController,
       ],

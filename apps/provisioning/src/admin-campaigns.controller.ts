@@ -16,7 +16,8 @@ import {
   type JobView,
 } from '#libs/firmware';
 import { CurrentUser, JwtAuthGuard, Roles, RolesGuard, type AuthUser } from '#libs/identity';
-import { ApiErrors, CampaignSchema, CreatedCampaignSchema, JobSchema } from './firmware.schemas.js';
+import { ApiErrors } from '#libs/platform';
+import { CampaignSchema, CreatedCampaignSchema, JobSchema } from './firmware.schemas.js';
 
 const campaignId = new ParseUUIDPipe();
 

@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse,
 import type { Request } from 'express';
 import { ListFirmware, ListFirmwareQuery, toFirmwareView, UploadFirmware, UploadFirmwareQuery, type FirmwareView } from '#libs/firmware';
 import { CurrentUser, JwtAuthGuard, Roles, RolesGuard, type AuthUser } from '#libs/identity';
-import { DomainError } from '#libs/platform';
-import { ApiErrors, FirmwareSchema } from './firmware.schemas.js';
+import { ApiErrors, DomainError } from '#libs/platform';
+import { FirmwareSchema } from './firmware.schemas.js';
 
 @ApiTags('firmware')
 @ApiBearerAuth()

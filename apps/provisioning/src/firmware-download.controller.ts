@@ -5,9 +5,8 @@ import { IsString, Length } from 'class-validator';
 import { ApiProperty } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { OpenDownload } from '#libs/firmware';
-import { DomainError } from '#libs/platform';
+import { ApiErrors, DomainError } from '#libs/platform';
 import { parseByteRange } from './byte-range.js';
-import { ApiErrors } from './firmware.schemas.js';
 
 export class DownloadQuery {
   @ApiProperty({ description: "The job's download token, as in its URL" }) @IsString() @Length(1, 128) token!: string;

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
 import {
   AccessLogService,
@@ -45,9 +46,24 @@ export class MePrivacyController {
   }
 
   @Get('export')
-  @ApiOperation({ summary: 'Everything held about me, as JSON' })
-  export(@CurrentUser() user: AuthUser): Promise<Record<string, unknown>> {
-    return this.exports.export(user.id);
+  @ApiOperation({ summary: 'Everything held about me, as JSON (streamed: readings are written as they are read)' })
+  async export(@CurrentUser() user: AuthUser, @Res() response: Response): Promise<void> {
+    const chunks = this.exports.stream(user.id);
+    // The first chunk before any header: a failure there is still an ordinary error answer.
+    const first = await chunks.next();
+    response.status(200).type('application/json');
+    try {
+      for (let next = first; !next.done; next = await chunks.next()) {
+        if (!response.write(next.value)) await drainedOrClosed(response);
+        if (response.destroyed) break;
+      }
+      response.end();
+    } catch (error) {
+      // Headers are gone: cut the connection, so the client sees a broken document, not a short one.
+      response.destroy(error instanceof Error ? error : new Error(String(error)));
+    } finally {
+      await chunks.return(undefined);
+    }
   }
 
   @Get('access-log')
@@ -62,4 +78,16 @@ export class MePrivacyController {
   async erase(@CurrentUser() user: AuthUser): Promise<void> {
     await this.eraseAccount.execute(user.id);
   }
+}
+
+function drainedOrClosed(response: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off('drain', done);
+      response.off('close', done);
+      resolve();
+    };
+    response.on('drain', done);
+    response.on('close', done);
+  });
 }

@@ -1,11 +1,13 @@
 import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { ConfigModule, loadConfig, type AppConfig } from '#libs/config';
 import { DatabaseModule } from '#libs/database';
 import { DEVICES_ENTITIES, DevicesPrivacyModule } from '#libs/devices';
 import { FAULTS_ENTITIES, FaultsPrivacyModule } from '#libs/faults';
 import { FIRMWARE_ENTITIES } from '#libs/firmware';
 import { IDENTITY_ENTITIES, IdentityPrivacyModule } from '#libs/identity';
 import { PrivacyModule } from '#libs/privacy';
+import { TELEMETRY_ENTITIES, TelemetryPrivacyModule } from '#libs/telemetry';
 
 /**
  * Every entity provisioning maps. Importing an entity is what puts its
@@ -14,7 +16,13 @@ import { PrivacyModule } from '#libs/privacy';
  * personal data adds its entity list HERE, even when another app writes them.
  * The privacy CLIs (datamap, retention) read the same list.
  */
-export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES, ...FAULTS_ENTITIES, ...FIRMWARE_ENTITIES];
+export const PROVISIONING_ENTITIES = [
+  ...IDENTITY_ENTITIES,
+  ...DEVICES_ENTITIES,
+  ...FAULTS_ENTITIES,
+  ...FIRMWARE_ENTITIES,
+  ...TELEMETRY_ENTITIES,
+];
 
 /**
  * The module of each context that adds to the rights (its @ErasureHook and
@@ -22,7 +30,7 @@ export const PROVISIONING_ENTITIES = [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES,
  * whose data needs more than NULL on erasure, or has an export section, adds
  * its module HERE too, next to its entities.
  */
-export const PRIVACY_PARTICIPANTS = [IdentityPrivacyModule, DevicesPrivacyModule, FaultsPrivacyModule];
+export const PRIVACY_PARTICIPANTS = [IdentityPrivacyModule, DevicesPrivacyModule, FaultsPrivacyModule, TelemetryPrivacyModule];
 
 @Module({})
 class PrivacyRightsModule {}
@@ -30,13 +38,20 @@ class PrivacyRightsModule {}
 /**
  * The privacy services with every context's part in them, on a database and
  * without the HTTP and MQTT sides: what the privacy CLIs run (retention,
- * ledger check). Close it when done.
+ * ledger check). `config` is the app's (the CLIs pass theirs; by default it
+ * is loaded from config/ and the environment), since hooks may need keys
+ * from it. Close it when done.
  */
-export function openPrivacyContext(databaseUrl: string): Promise<INestApplicationContext> {
+export function openPrivacyContext(databaseUrl: string, config: AppConfig = loadConfig()): Promise<INestApplicationContext> {
   return NestFactory.createApplicationContext(
     {
       module: PrivacyRightsModule,
-      imports: [DatabaseModule.forRoot(databaseUrl, PROVISIONING_ENTITIES), PrivacyModule, ...PRIVACY_PARTICIPANTS],
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot(databaseUrl, PROVISIONING_ENTITIES),
+        PrivacyModule,
+        ...PRIVACY_PARTICIPANTS,
+      ],
     },
     { logger: false, abortOnError: false },
   );

@@ -7,21 +7,26 @@ import { CredentialChangeNotifier, DevicesModule, MqttCredentialChangeNotifier }
 import { DownloadUrls, FirmwareModule, MqttOtaJobNotifier, OtaJobNotifier } from '#libs/firmware';
 import { HealthController, MqttLink } from '#libs/platform';
 import { PrivacyModule, RetentionJob } from '#libs/privacy';
+import { TelemetryModule } from '#libs/telemetry';
 import { AuthController } from './auth.controller.js';
 import { AdminCampaignsController } from './admin-campaigns.controller.js';
 import { AdminDevicesController } from './admin-devices.controller.js';
 import { AdminFirmwareController } from './admin-firmware.controller.js';
 import { AdminPoliciesController } from './admin-policies.controller.js';
+import { AdminTelemetryController } from './admin-telemetry.controller.js';
 import { DeviceEventsHandler } from './device-events.handler.js';
+import { DeviceTelemetryController } from './device-telemetry.controller.js';
 import { DevicesController } from './devices.controller.js';
 import { FirmwareDownloadController } from './firmware-download.controller.js';
 import { ProvisioningDownloadUrls } from './firmware-download-urls.js';
 import { FirmwareEventsHandler } from './firmware-events.handler.js';
 import { MeController } from './me.controller.js';
 import { MePrivacyController } from './me-privacy.controller.js';
+import { ModelsController } from './models.controller.js';
 import { PairingsController } from './pairings.controller.js';
 import { PRIVACY_PARTICIPANTS, PROVISIONING_ENTITIES } from './privacy-entities.js';
 import { PrivacyController } from './privacy.controller.js';
+import { TelemetryHandler } from './telemetry.handler.js';
 
 @Module({})
 export class ProvisioningModule {
@@ -39,6 +44,7 @@ export class ProvisioningModule {
           notifier: { provide: OtaJobNotifier, useValue: new MqttOtaJobNotifier(mqtt.client) },
           urls: { provide: DownloadUrls, useClass: ProvisioningDownloadUrls },
         }),
+        TelemetryModule,
         ScheduleModule.forRoot(),
       ],
       controllers: [
@@ -51,11 +57,15 @@ export class ProvisioningModule {
         AdminDevicesController,
         PairingsController,
         DevicesController,
+        ModelsController,
         DeviceEventsHandler,
         AdminFirmwareController,
         AdminCampaignsController,
         FirmwareDownloadController,
         FirmwareEventsHandler,
+        DeviceTelemetryController,
+        AdminTelemetryController,
+        TelemetryHandler,
       ],
       providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health), RetentionJob],
     };

@@ -3,6 +3,7 @@ import { api, ApiError } from '../api';
 import { ErrorNotice, Loading, SeverityBadge, SuccessNotice, useLoad } from '../components/common';
 import { formatTime, type FaultReport, type VisitDetail } from '../model';
 import { followLink, href } from '../router';
+import { VisitReadings } from '../telemetry/VisitReadings';
 
 const DIAGNOSTIC_LABELS: Record<string, string> = {
   mac: 'Device MAC',
@@ -120,6 +121,7 @@ function VisitBody({ detail, onCompleted }: { detail: VisitDetail; onCompleted()
       )}
       <h2>Fault reports ({faults.length})</h2>
       {faults.length === 0 ? <p className="empty">No fault reports are stored for this device.</p> : <FaultList faults={faults} />}
+      <VisitReadings id={repair.id} />
       <CompleteVisit id={repair.id} onCompleted={onCompleted} />
     </>
   );

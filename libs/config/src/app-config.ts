@@ -199,6 +199,18 @@ export class FaultsConfig {
   @IsInt() @Min(256) maxReportBytes!: number;
 }
 
+/** Appliance readings over MQTT (provisioning consumes devices/+/telemetry). */
+export class TelemetryConfig {
+  /** Messages stored in one transaction at most. */
+  @IsInt() @Min(1) @Max(5000) batchMaxMessages!: number;
+  /** How long a message waits for others to share its transaction. */
+  @IsInt() @Min(0) @Max(1000) batchWindowMs!: number;
+  /** Batches in work at once; each device's messages always go to the same one, so two never touch the same rows. */
+  @IsInt() @Min(1) @Max(16) lanes!: number;
+  /** Longest pause between retries while the database is unreachable. */
+  @IsInt() @Min(100) retryMaxDelayMs!: number;
+}
+
 /** The service console that fault-feedback serves at /console. */
 export class ConsoleConfig {
   /** Where browsers reach provisioning for sign-in; empty = the console's own host name on ports.provisioningHttp. */
@@ -314,4 +326,5 @@ export class AppConfig {
   @ValidateNested() @Type(() => FaultsConfig) faults!: FaultsConfig;
   @ValidateNested() @Type(() => FirmwareConfig) firmware!: FirmwareConfig;
   @ValidateNested() @Type(() => HttpConfig) http!: HttpConfig;
+  @ValidateNested() @Type(() => TelemetryConfig) telemetry!: TelemetryConfig;
 }

@@ -29,6 +29,19 @@ export class BindingRepository {
     return row ? { ownerId: row.owner_id, boundAt: new Date(row.bound_at) } : undefined;
   }
 
+  /**
+   * The owners of these devices, their bindings locked against release (FOR
+   * SHARE) for the rest of the transaction: what is written for an owner
+   * cannot outlive the binding, since a release waits for this transaction
+   * and then deletes what it wrote. Unbound SNs are absent.
+   */
+  async lockOwnersShared(manager: EntityManager, sns: readonly string[]): Promise<Map<string, string>> {
+    const rows = (await manager.query('SELECT sn, owner_id FROM device_bindings WHERE sn = ANY($1::varchar[]) ORDER BY sn FOR SHARE', [
+      [...new Set(sns)],
+    ])) as Array<{ sn: string; owner_id: string }>;
+    return new Map(rows.map((row) => [row.sn, row.owner_id]));
+  }
+
   /** 'owner', 'member', or null when the user has no access to the device. */
   async roleOf(userId: string, sn: string, manager: EntityManager = this.dataSource.manager): Promise<DeviceRole | null> {
     const rows = (await manager.query(

@@ -3,12 +3,15 @@ import type { EntityManager } from 'typeorm';
 import { BindingRepository } from './binding.repository.js';
 import { DeviceHistory } from './device-history.js';
 import type { HistoryEvent } from './pairing.entity.js';
+import { ReportedPointRepository } from './reported-point.repository.js';
 
 export type ReleaseEvent = Extract<HistoryEvent, 'unbound' | 'factory_reset' | 'owner_left'>;
 
 /**
  * A device leaving its owner: the binding is deleted (members lose the device
- * with it) and each person who loses it gets a history entry saying how.
+ * with it), what the device reported for that owner is deleted (the next
+ * owner sees none of it), and each person who loses it gets a history entry
+ * saying how.
  * `owner_left` (the owner's account is erased) writes nothing for the owner,
  * who is gone; members read `owner_left`, or `factory_reset` after a reset.
  */
@@ -17,6 +20,7 @@ export class DeviceRelease {
   constructor(
     private readonly bindings: BindingRepository,
     private readonly history: DeviceHistory,
+    private readonly reported: ReportedPointRepository,
   ) {}
 
   /** True when the device was bound. Call it in the caller's transaction. */
@@ -24,6 +28,7 @@ export class DeviceRelease {
     const members = await this.bindings.membersOf(sn, manager);
     const owner = await this.bindings.unbind(manager, sn);
     if (!owner) return false;
+    await this.reported.deleteOfDevice(manager, sn);
     if (event !== 'owner_left') await this.history.record(manager, { userId: owner, sn, role: 'owner', event, at: now });
     const memberEvent: HistoryEvent = event === 'factory_reset' ? 'factory_reset' : 'owner_left';
     for (const member of members)

@@ -8,11 +8,12 @@ import { DeviceHistory } from './device-history.js';
 import { toDeviceView } from './device-ownership.service.js';
 import { DeviceRelease } from './device-release.js';
 import { PairingRepository } from './pairing.repository.js';
+import { ReportedPointRepository } from './reported-point.repository.js';
 
 /**
  * Devices' part of an erasure: the person's devices are released (members
- * read `owner_left`), their memberships, history, pairings and claim-code
- * failures are deleted.
+ * read `owner_left`; what they reported for the person goes with them), their
+ * memberships, history, pairings and claim-code failures are deleted.
  */
 @ErasureHook('devices')
 @Injectable()
@@ -23,6 +24,7 @@ export class DevicesErasure implements ErasureHook {
     private readonly history: DeviceHistoryRepository,
     private readonly pairings: PairingRepository,
     private readonly claimFailures: ClaimFailureRepository,
+    private readonly reported: ReportedPointRepository,
   ) {}
 
   async onAccountErased(manager: EntityManager, subjectId: string): Promise<void> {
@@ -32,6 +34,7 @@ export class DevicesErasure implements ErasureHook {
     await this.history.deleteOf(manager, subjectId);
     await this.pairings.deleteOf(manager, subjectId);
     await this.claimFailures.deleteOf(manager, subjectId);
+    await this.reported.deleteOfOwner(manager, subjectId);
   }
 }
 
@@ -81,5 +84,20 @@ export class PairingsExport implements ExportSection {
         wifiName: row.wifi_name,
       },
     }));
+  }
+}
+
+/** `deviceState` in GET /v1/me/export: what the person's devices reported, per device: `{<sn>: {reported: {<point>: {value, at}}}}`. */
+@ExportSection('deviceState')
+@Injectable()
+export class DeviceStateExport implements ExportSection {
+  constructor(private readonly reported: ReportedPointRepository) {}
+
+  async build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    const bySn: Record<string, { reported: Record<string, { value: unknown; at: string }> }> = {};
+    for (const row of await this.reported.ofOwner(manager, subjectId)) {
+      (bySn[row.sn] ??= { reported: {} }).reported[row.point] = { value: row.value, at: row.at.toISOString() };
+    }
+    return bySn;
   }
 }

@@ -2,10 +2,12 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { IdentityDirectoryModule } from '#libs/identity';
 import { PrivacyModule } from '#libs/privacy';
+import { ApplianceModelRepository } from './appliance-model.repository.js';
 import { BindingRepository } from './binding.repository.js';
 import { ClaimCodeLockout } from './claim-code-lockout.js';
 import { ClaimFailureRepository } from './claim-failure.repository.js';
 import { ConfirmPairing } from './confirm-pairing.use-case.js';
+import { DefineModel, ReadModel } from './define-model.use-case.js';
 import { CredentialChangeNotifier } from './credential-change.notifier.js';
 import { CredentialHasher } from './credentials.js';
 import { DeviceAccess } from './device-access.js';
@@ -15,24 +17,50 @@ import { DeviceOwnership } from './device-ownership.service.js';
 import { DeviceRegistry } from './device-registry.js';
 import { DeviceRelease } from './device-release.js';
 import { DeviceRepository } from './device.repository.js';
-import { DeviceHistoryExport, DevicesErasure, DevicesExport, PairingsExport } from './devices-privacy.js';
+import { DeviceHistoryExport, DevicesErasure, DevicesExport, DeviceStateExport, PairingsExport } from './devices-privacy.js';
+import { ModelCatalog } from './model-catalog.js';
 import { PairingRepository } from './pairing.repository.js';
 import { ReadPairingStatus } from './read-pairing-status.use-case.js';
+import { ReportedPointRepository } from './reported-point.repository.js';
+import { ReportedState } from './reported-state.js';
 import { StartPairing } from './start-pairing.use-case.js';
 
-const repositories = [DeviceRepository, BindingRepository, PairingRepository, ClaimFailureRepository, DeviceHistoryRepository];
+const repositories = [
+  DeviceRepository,
+  BindingRepository,
+  PairingRepository,
+  ClaimFailureRepository,
+  DeviceHistoryRepository,
+  ApplianceModelRepository,
+  ReportedPointRepository,
+];
 
-/** The devices context's tables and its door for other contexts (DeviceAccess); needs DatabaseModule (global) with DEVICES_ENTITIES. */
+/**
+ * The devices context's tables and its door for other contexts (DeviceAccess,
+ * ModelCatalog); needs DatabaseModule (global) with DEVICES_ENTITIES.
+ */
 @Module({
-  providers: [...repositories, DeviceAccess],
-  exports: [...repositories, DeviceAccess],
+  providers: [...repositories, DeviceAccess, ModelCatalog],
+  exports: [...repositories, DeviceAccess, ModelCatalog],
 })
 export class DeviceAccessModule {}
+
+/**
+ * Appliance models and devices' state, for any app: definitions (ModelCatalog,
+ * DefineModel, ReadModel) and the reported state held for each owner
+ * (ReportedState). Telemetry imports it to judge readings and update `reported`.
+ */
+@Module({
+  imports: [DeviceAccessModule, PrivacyModule],
+  providers: [ReportedState, DefineModel, ReadModel],
+  exports: [DeviceAccessModule, ReportedState, DefineModel, ReadModel],
+})
+export class DeviceStateModule {}
 
 /** What devices adds to the privacy rights: export sections (devices, deviceHistory, pairings) and its erasure hook. */
 @Module({
   imports: [DeviceAccessModule, PrivacyModule],
-  providers: [DeviceHistory, DeviceRelease, DevicesErasure, DevicesExport, DeviceHistoryExport, PairingsExport],
+  providers: [DeviceHistory, DeviceRelease, DevicesErasure, DevicesExport, DeviceHistoryExport, PairingsExport, DeviceStateExport],
   exports: [DeviceHistory, DeviceRelease],
 })
 export class DevicesPrivacyModule {}
@@ -43,7 +71,7 @@ export class DevicesModule {
   static forRoot(notifier: Provider<CredentialChangeNotifier>): DynamicModule {
     return {
       module: DevicesModule,
-      imports: [PrivacyModule, IdentityDirectoryModule, DeviceAccessModule, DevicesPrivacyModule],
+      imports: [PrivacyModule, IdentityDirectoryModule, DeviceAccessModule, DevicesPrivacyModule, DeviceStateModule],
       providers: [
         {
           provide: CredentialHasher,
@@ -58,7 +86,16 @@ export class DevicesModule {
         ReadPairingStatus,
         DeviceOwnership,
       ],
-      exports: [DeviceRegistry, CredentialHasher, DeviceAccessModule, StartPairing, ConfirmPairing, ReadPairingStatus, DeviceOwnership],
+      exports: [
+        DeviceRegistry,
+        CredentialHasher,
+        DeviceAccessModule,
+        DeviceStateModule,
+        StartPairing,
+        ConfirmPairing,
+        ReadPairingStatus,
+        DeviceOwnership,
+      ],
     };
   }
 }

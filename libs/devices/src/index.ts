@@ -10,7 +10,7 @@ export { CredentialChangeNotifier, MqttCredentialChangeNotifier, type MqttPublis
 export { CredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 export { sqlCredentialLoader, type CredentialLoader, type SqlRunner, type SqlSource } from './broker-devices.repository.js';
 export { PresenceRecorder } from './presence-recorder.js';
-export { DeviceAccessModule, DevicesModule, DevicesPrivacyModule } from './devices.module.js';
+export { DeviceAccessModule, DevicesModule, DevicesPrivacyModule, DeviceStateModule } from './devices.module.js';
 export { DeviceFirmwareRepository, type DeviceFirmware } from './device-firmware.repository.js';
 export { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 export { DeviceAccess, type DeviceFacts, type DeviceRole } from './device-access.js';
@@ -35,8 +35,37 @@ export { ClaimCodeLockout } from './claim-code-lockout.js';
 export { DeviceOwnership, toDeviceView, type DeviceView, type MemberView } from './device-ownership.service.js';
 export { DeviceHistory, type HistoryEntry } from './device-history.js';
 export { AddMemberDto, NetworkInfoDto, StartPairingDto } from './pairing.dto.js';
+export {
+  checkPointValue,
+  MODEL_LIMITS,
+  POINT_ID_PATTERN,
+  POINT_TYPES,
+  pointOf,
+  readModelDefinition,
+  type ModelDefinition,
+  type PointDefinition,
+  type PointType,
+  type PointValue,
+  type PointValueProblem,
+} from './appliance-model.js';
+export { ApplianceModelEntity } from './appliance-model.entity.js';
+export { ModelCatalog, MODEL_CACHE_MS } from './model-catalog.js';
+export { DefineModel, ReadModel } from './define-model.use-case.js';
+export { DefineModelDto, ModelDefinitionView, PointDefinitionDto, toModelView } from './model.dto.js';
+export { ReportedPointEntity } from './reported-point.entity.js';
+export { ReportedState, toReportedView, type ReportedValues, type ReportedView } from './reported-state.js';
 
 import { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 import { DeviceEntity } from './device.entity.js';
 import { DeviceHistoryEntity, PairingEntity } from './pairing.entity.js';
-export const DEVICES_ENTITIES = [DeviceEntity, DeviceBindingEntity, DeviceMemberEntity, PairingEntity, DeviceHistoryEntity];
+import { ApplianceModelEntity } from './appliance-model.entity.js';
+import { ReportedPointEntity } from './reported-point.entity.js';
+export const DEVICES_ENTITIES = [
+  DeviceEntity,
+  DeviceBindingEntity,
+  DeviceMemberEntity,
+  PairingEntity,
+  DeviceHistoryEntity,
+  ApplianceModelEntity,
+  ReportedPointEntity,
+];

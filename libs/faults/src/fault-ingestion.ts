@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
 import { Clock } from '#libs/identity';
 import { decodePayload, FaultReportPayload } from '#libs/mqtt-contract';
-import { Batcher, isTransientDatabaseError } from './batcher.js';
+import { Batcher, isTransientDatabaseError } from '#libs/platform';
 import { FaultReportStore, type IncomingReport, type StoreResult } from './fault-report.store.js';
 
 /** What the device is told on devices/<sn>/faults/ack. */

@@ -10,6 +10,7 @@ import { FaultReportStore } from './fault-report.store.js';
 import { FaultReportsService } from './fault-reports.service.js';
 import { FaultReportsExport, FaultsErasure, RepairsExport } from './faults-privacy.js';
 import { OpenRepair } from './open-repair.use-case.js';
+import { OpenVisits } from './open-visits.js';
 import { ReadVisit } from './read-visit.use-case.js';
 import { RepairTicketRepository } from './repair-ticket.repository.js';
 import { RepairsService } from './repairs.service.js';
@@ -31,3 +32,11 @@ export class FaultsPrivacyModule {}
   exports: [FaultIngestion, FaultReportsService, RepairsService, OpenRepair, AssignRepair, ReadVisit, CompleteVisit],
 })
 export class FaultsModule {}
+
+/** Faults' door to open visits (OpenVisits) for contexts that show a visit's device data. */
+@Module({
+  imports: [FaultsPrivacyModule],
+  providers: [OpenVisits],
+  exports: [OpenVisits],
+})
+export class VisitAccessModule {}

@@ -9,7 +9,6 @@ export {
 } from './fault-report.entity.js';
 export { RepairTicketEntity, RepairStatusEntity, REPAIR_STATUSES, type RepairStatus } from './repair-ticket.entity.js';
 export { FAULTS_ENTITIES } from './faults.entities.js';
-export { Batcher, BatcherClosedError, isTransientDatabaseError, type BatcherOptions } from './batcher.js';
 export { FaultReportStore, type IncomingReport, type StoreResult } from './fault-report.store.js';
 export {
   CLEARED_WHEN_DEIDENTIFIED,
@@ -26,6 +25,7 @@ export { AssignRepair } from './assign-repair.use-case.js';
 export { ReadVisit, type VisitView } from './read-visit.use-case.js';
 export { CompleteVisit } from './complete-visit.use-case.js';
 export { visitOf } from './visit-access.js';
+export { OpenVisits, type OpenVisit } from './open-visits.js';
 export { toFaultReportView, toRepairView, type FaultReportView, type RepairView, type RepairHistoryEntry } from './views.js';
 export {
   AssignRepairDto,
@@ -37,4 +37,4 @@ export {
   FAULT_PAGE_DEFAULT,
   FAULT_PAGE_MAX,
 } from './dto.js';
-export { FaultsModule, FaultsPrivacyModule } from './faults.module.js';
+export { FaultsModule, FaultsPrivacyModule, VisitAccessModule } from './faults.module.js';

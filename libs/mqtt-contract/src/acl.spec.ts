@@ -44,12 +44,18 @@ describe('topics', () => {
 });
 
 describe('device ACL', () => {
-  it.each([topics.status, topics.faults, topics.pairingConfirm, topics.reset])('may publish its own upstream topic %#', (topic) => {
-    expect(canPublish(device, topic('SN-0001'))).toEqual({ allowed: true });
-  });
+  it.each([topics.status, topics.faults, topics.pairingConfirm, topics.reset, topics.telemetry])(
+    'may publish its own upstream topic %#',
+    (topic) => {
+      expect(canPublish(device, topic('SN-0001'))).toEqual({ allowed: true });
+    },
+  );
 
   it.each([
     [topics.faults('SN-0002'), 'foreign_namespace'],
+    [topics.telemetry('SN-0002'), 'foreign_namespace'],
+    ['devices/SN-0001/telemetry/x', 'wrong_direction'],
+    ['devices/+/telemetry', 'invalid'],
     [topics.faultsAck('SN-0001'), 'wrong_direction'],
     [topics.pairingResult('SN-0001'), 'wrong_direction'],
     ['devices/SN-0001/anything', 'wrong_direction'],
@@ -78,6 +84,8 @@ describe('device ACL', () => {
     ['devices/SN-0002/faults/ack', 'foreign_namespace'],
     ['devices/SN-0001/faults', 'wrong_direction'],
     ['devices/SN-0001/status', 'wrong_direction'],
+    ['devices/SN-0001/telemetry', 'wrong_direction'],
+    ['devices/+/telemetry', 'foreign_namespace'],
     ['$SYS/#', 'reserved'],
     ['devices/SN-0001/fa#', 'invalid'],
   ])('may not subscribe %s (%s)', (filter, reason) => {
@@ -118,12 +126,13 @@ describe('device ACL', () => {
 });
 
 describe('service ACL', () => {
-  it('lets provisioning hear pairing confirmations, resets, status, firmware progress and $SYS', () => {
+  it('lets provisioning hear pairing confirmations, resets, status, firmware progress, telemetry and $SYS', () => {
     const filters = [
       topicPatterns.pairingConfirm,
       topicPatterns.reset,
       topicPatterns.status,
       topicPatterns.otaProgress,
+      topicPatterns.telemetry,
       '$SYS/#',
       topics.status('X123'),
     ];
@@ -142,10 +151,12 @@ describe('service ACL', () => {
     expect(canPublish(provisioning, internalTopics.deviceCredentials).allowed).toBe(true);
     expect(canPublish(provisioning, topics.faultsAck('X123')).allowed).toBe(false);
     expect(canPublish(provisioning, topics.status('X123')).allowed).toBe(false);
+    expect(canPublish(provisioning, topics.telemetry('X123')).allowed).toBe(false);
   });
 
   it('lets fault-feedback hear faults and answer acks, nothing internal', () => {
     expect(canSubscribe(faultFeedback, topicPatterns.faults).allowed).toBe(true);
+    expect(canSubscribe(faultFeedback, topicPatterns.telemetry)).toEqual({ allowed: false, reason: 'not_granted' });
     expect(canPublish(faultFeedback, topics.faultsAck('X123')).allowed).toBe(true);
     expect(canPublish(faultFeedback, internalTopics.deviceCredentials)).toEqual({ allowed: false, reason: 'not_granted' });
     expect(canPublish(faultFeedback, '$SYS/x')).toEqual({ allowed: false, reason: 'reserved' });

@@ -34,7 +34,14 @@ export interface ServiceGrant {
 export const SERVICE_GRANTS = {
   provisioning: {
     publish: [topicPatterns.pairingResult, topicPatterns.otaJob, internalTopics.deviceCredentials],
-    subscribe: [topicPatterns.pairingConfirm, topicPatterns.reset, topicPatterns.status, topicPatterns.otaProgress, `${SYS_PREFIX}#`],
+    subscribe: [
+      topicPatterns.pairingConfirm,
+      topicPatterns.reset,
+      topicPatterns.status,
+      topicPatterns.otaProgress,
+      topicPatterns.telemetry,
+      `${SYS_PREFIX}#`,
+    ],
   },
   faultFeedback: {
     publish: [topicPatterns.faultsAck],

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from '@jest/globals';
 import type { ClassConstructor } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
 import fc from 'fast-check';
-import { decodePayload, decodeWithClassValidator, exceedsJsonDepth } from './decode.js';
+import { decodeObject, decodePayload, decodeWithClassValidator, exceedsJsonDepth } from './decode.js';
 import * as payloads from './payloads.js';
 
 /**
@@ -38,6 +38,8 @@ const interesting = fc.oneof(
     'E42',
     'home-5G',
     '192.168.1.2',
+    'tds',
+    'water_temp',
   ),
   fc.constantFrom(
     ...payloads.FAULT_SEVERITIES,
@@ -79,6 +81,8 @@ const VALID: Record<string, Record<string, unknown>> = {
     keyId: 'maker-2025',
   },
   OtaProgressPayload: { jobId: randomUUID(), state: 'installing', progress: 50 },
+  TelemetryPayload: { readings: [{ point: 'tds', at: '2026-11-29T04:05:06.789Z', value: 120.5 }] },
+  TelemetryReading: { point: 'water_temp', at: '2026-11-29T04:05:06.789Z', value: 41.5 },
 };
 
 /** The valid payload with up to two fields replaced, removed or added. */
@@ -129,6 +133,10 @@ describe('decodePayload', () => {
         const json = JSON.stringify(object);
         const fast = decodePayload(type, json);
         const reference = decodeWithClassValidator(type, JSON.parse(json));
+        // The same judgement for an object already parsed (an element of a payload's array).
+        const parsed = decodeObject(type, JSON.parse(json));
+        expect(parsed.ok).toBe(reference.ok);
+        if (!parsed.ok && !reference.ok) expect(parsed.reason).toBe(reference.reason);
         const counts = (outcomes[type.name] ??= { valid: 0, refused: 0 });
         counts[reference.ok ? 'valid' : 'refused'] += 1;
         expect(fast.ok).toBe(reference.ok);

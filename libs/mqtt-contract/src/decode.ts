@@ -74,6 +74,28 @@ export function exceedsJsonDepth(json: Buffer | string, maxDepth: number): boole
   return false;
 }
 
+/**
+ * decodePayload for a value already parsed from JSON (an element of a
+ * payload's array, judged on its own): the same rules, the same messages.
+ */
+export function decodeObject<T extends object>(type: ClassConstructor<T>, plain: unknown): Decoded<T> {
+  if (typeof plain !== 'object' || plain === null || Array.isArray(plain)) return { ok: false, reason: 'must be a JSON object' };
+  const compiled = hasSpecialKey(plain) ? null : compiledFor(type);
+  const fast = compiled && walk(compiled, plain as Record<string, unknown>);
+  if (fast) return fast.length > 0 ? { ok: false, reason: fast.join('; ') } : { ok: true, value: plain as T };
+  return decodeWithClassValidator(type, plain);
+}
+
+/** Does `value` hold, at any depth, a key class-transformer treats specially (as the text check of decodePayload looks for)? */
+function hasSpecialKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(hasSpecialKey);
+  for (const key of Object.keys(value)) {
+    if (key === 'constructor' || key === '__proto__' || hasSpecialKey((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
 /** Refusal reasons as a short label for metrics: a few fixed values, never the payload's own words. */
 export type RefusalKind = 'too_large' | 'too_deep' | 'not_json' | 'not_object' | 'future_time' | 'unknown_device' | 'invalid';
 

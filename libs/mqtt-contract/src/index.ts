@@ -29,6 +29,7 @@ export {
 } from './acl.js';
 export * from './payloads.js';
 export {
+  decodeObject,
   decodePayload,
   exceedsJsonDepth,
   PAYLOAD_LIMITS,
@@ -37,3 +38,4 @@ export {
   type Decoded,
   type RefusalKind,
 } from './decode.js';
+export { readTelemetryReading, type ReadReading } from './telemetry-reading.js';

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
 import {
+  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -12,6 +13,7 @@ import {
   Matches,
   Max,
   Min,
+  ValidateBy,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
@@ -98,4 +100,39 @@ export class OtaProgressPayload {
   @IsIn(OTA_PROGRESS_STATES) state!: OtaProgressState;
   @IsOptional() @IsInt() @Min(0) @Max(100) progress?: number;
   @IsOptional() @IsString() @Length(1, 256) reason?: string;
+}
+
+/** At most this many readings in one `devices/<sn>/telemetry` message; the rest are dropped. */
+export const TELEMETRY_MAX_READINGS = 500;
+/** The longest string value a reading may carry (a `string` point's maxLength is at most this). */
+export const TELEMETRY_MAX_STRING = 1024;
+
+/**
+ * Body of `devices/<sn>/telemetry`. Each reading is judged on its own
+ * (TelemetryReading), so one bad reading does not cost the message its good
+ * ones: the message only has to be an object with a `readings` array.
+ */
+export class TelemetryPayload {
+  @IsArray() readings!: unknown[];
+}
+
+/** A reading's value as JSON carries it: true/false, a finite number, or a string of at most TELEMETRY_MAX_STRING characters. */
+export function IsReadingValue(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isReadingValue',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'boolean' ||
+        (typeof value === 'number' && Number.isFinite(value)) ||
+        (typeof value === 'string' && value.length <= TELEMETRY_MAX_STRING),
+      defaultMessage: () => `value must be true, false, a finite number or a string of at most ${TELEMETRY_MAX_STRING} characters`,
+    },
+  });
+}
+
+/** One element of TelemetryPayload.readings: `{point, at (ISO 8601), value}`. */
+export class TelemetryReading {
+  @IsString() @Matches(/^[a-z][a-z0-9_]{0,39}$/) point!: string;
+  @IsISO8601({ strict: true }) at!: string;
+  @IsReadingValue() value!: boolean | number | string;
 }

@@ -22,6 +22,7 @@ export const topics = {
   reset: (sn: string) => `${DEVICE_ROOT}/${sn}/reset`,
   otaJob: (sn: string) => `${DEVICE_ROOT}/${sn}/ota/job`,
   otaProgress: (sn: string) => `${DEVICE_ROOT}/${sn}/ota/progress`,
+  telemetry: (sn: string) => `${DEVICE_ROOT}/${sn}/telemetry`,
 } as const;
 
 export type DeviceTopicKind = keyof typeof topics;
@@ -36,10 +37,11 @@ export const topicPatterns: Record<DeviceTopicKind, string> = {
   reset: topics.reset('+'),
   otaJob: topics.otaJob('+'),
   otaProgress: topics.otaProgress('+'),
+  telemetry: topics.telemetry('+'),
 };
 
 /** Which way each device topic flows, as in the contract's MQTT table. */
-export const DEVICE_UPSTREAM: readonly DeviceTopicKind[] = ['pairingConfirm', 'status', 'faults', 'reset', 'otaProgress'];
+export const DEVICE_UPSTREAM: readonly DeviceTopicKind[] = ['pairingConfirm', 'status', 'faults', 'reset', 'otaProgress', 'telemetry'];
 export const DEVICE_DOWNSTREAM: readonly DeviceTopicKind[] = ['pairingResult', 'faultsAck', 'otaJob'];
 
 /**

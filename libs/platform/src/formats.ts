@@ -17,6 +17,7 @@ export const FORMATS = {
   uuid: { pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, mustBe: 'must be a UUID' },
   e164: { pattern: /^\+[1-9]\d{7,14}$/, mustBe: 'must be an E.164 number such as +8613800138000' },
   mac: { pattern: /^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$/, mustBe: 'must be six hex pairs, e.g. AA:BB:CC:DD:EE:FF' },
+  model: { pattern: /^[\x20-\x7E]{1,64}$/, mustBe: 'must be 1-64 printable ASCII characters, as in the device registry' },
 } as const satisfies Record<string, Format>;
 
 export type FormatName = keyof typeof FORMATS;

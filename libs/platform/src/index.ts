@@ -4,6 +4,7 @@ export { DomainError, ERROR_STATUS, type ErrorCode } from './domain-error.js';
 export { REDACTED_KEYS, redactText, redactValue } from './redact.js';
 export { createLogger, PinoNestLogger } from './logger.js';
 export { ContractErrorFilter, type ErrorBody } from './error.filter.js';
+export { ApiErrors, ErrorBodySchema } from './api-errors.js';
 export { HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
 export { listenOn, PortInUseError } from './listen.js';
 export { startHttpApp, validationPipe, type HttpAppOptions, type RunningHttpApp } from './http-app.js';
@@ -24,9 +25,10 @@ export {
   type Format,
   type FormatName,
 } from './formats.js';
-export { SnParam, UuidParam } from './pipes.js';
+export { ModelParam, SnParam, UuidParam } from './pipes.js';
 export { readDeviceMessage, type DeviceMessage } from './device-message.js';
 export { OrderedByKey } from './ordered-by-key.js';
 export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
 export { readCsv, writeCsv } from './csv.js';
 export { ServiceMetrics } from './service-metrics.js';
+export { Batcher, BatcherClosedError, isTransientDatabaseError, type BatcherOptions } from './batcher.js';

@@ -21,3 +21,9 @@ export class SnParam extends FormatPipe {
 export class UuidParam extends FormatPipe {
   protected readonly format = 'uuid';
 }
+
+/** `@Param('model', ModelParam) model: string`: 400 VALIDATION_FAILED unless it is an appliance model name. */
+@Injectable()
+export class ModelParam extends FormatPipe {
+  protected readonly format = 'model';
+}

@@ -9,10 +9,11 @@ export function renderDatamap(catalog: PrivacyCatalog): string {
   for (const table of catalog.tables) {
     for (const column of [...table.columns].sort((a, b) => a.column.localeCompare(b.column))) {
       const category = catalog.config.categories[column.category];
-      const retention =
+      const period =
         category.retention.kind === 'period' && column.retainFrom
           ? `${category.retention.text} after \`${column.retainFrom.column}\`, or when its purposes end`
           : 'until its purposes end (withdrawal, restriction, account deletion)';
+      const retention = table.rowsErasedBy ? `${period}; rows deleted whole by \`${table.rowsErasedBy}\`` : period;
       lines.push(
         `| ${table.table} | ${column.column} | ${column.category} | ${category.sensitivity} | ${column.purposes.join(', ')} | ${retention} |`,
       );

@@ -6,11 +6,16 @@ import { ConsentLedger } from './consent-ledger.js';
 import { ConsentService } from './consent.service.js';
 import { PrivacyExtensions } from './privacy-extensions.js';
 
+/** Text gathered before it is handed on: big enough that a million readings are not a million writes. */
+const CHUNK_CHARS = 64 * 1024;
+
 /**
  * GET /v1/me/export: the privacy record (consents with their full history,
  * restriction, access log) plus every @ExportSection provider of the other
- * contexts (identity: `profile`; devices, pairings, faults,
- * repairs: their own). Read in one transaction, so the sections agree.
+ * contexts (identity: `profile`; devices, pairings, faults, repairs,
+ * telemetry: their own). Read in one REPEATABLE READ transaction, so the
+ * sections agree, and produced as JSON text piece by piece: a section that
+ * answers an AsyncIterable (readings) is never held whole in memory.
  */
 @Injectable()
 export class ExportService {
@@ -22,15 +27,46 @@ export class ExportService {
     private readonly extensions: PrivacyExtensions,
   ) {}
 
+  /** The whole export as one object (for callers that want it in memory; GET /v1/me/export streams). */
   async export(subjectId: string): Promise<Record<string, unknown>> {
-    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      const sections: Record<string, unknown> = {};
-      for (const [name, section] of this.extensions.exportSections) sections[name] = await section.build(manager, subjectId);
+    let text = '';
+    for await (const chunk of this.stream(subjectId)) text += chunk;
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+
+  /**
+   * The export as JSON text in chunks. The transaction stays open while the
+   * caller consumes them and ends when the iteration ends, however it ends
+   * (a client that goes away stops it with return()).
+   */
+  async *stream(subjectId: string): AsyncGenerator<string> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction('REPEATABLE READ');
+      const manager = runner.manager;
+      let pending = `{"subjectId":${JSON.stringify(subjectId)},"exportedAt":${JSON.stringify(new Date().toISOString())}`;
+      for (const [name, section] of this.extensions.exportSections) {
+        const value = section.build(manager, subjectId);
+        pending += `,${JSON.stringify(name)}:`;
+        if (!isAsyncIterable(value)) {
+          pending += JSON.stringify((await value) ?? null);
+          continue;
+        }
+        pending += '[';
+        let first = true;
+        for await (const item of value) {
+          pending += (first ? '' : ',') + JSON.stringify(item);
+          first = false;
+          if (pending.length >= CHUNK_CHARS) {
+            yield pending;
+            pending = '';
+          }
+        }
+        pending += ']';
+      }
       const history = await this.ledger.history(subjectId, manager);
-      return {
-        subjectId,
-        exportedAt: new Date().toISOString(),
-        ...sections,
+      const rest = {
         consents: {
           current: await this.consents.list(subjectId),
           history: history.map((event) => ({
@@ -44,6 +80,15 @@ export class ExportService {
         restriction: await this.consents.restriction(subjectId),
         accessLog: await this.accessLog.list(subjectId, manager),
       };
-    });
+      yield `${pending},${JSON.stringify(rest).slice(1)}`;
+      await runner.commitTransaction();
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+      await runner.release();
+    }
   }
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

@@ -49,7 +49,7 @@ export { ErasureHook, ExportSection, PrivacyExtensions } from './privacy-extensi
 export { ConsentLedger, eventHash, GENESIS_HASH, type ConsentEvent, type ConsentState, type LedgerProblem } from './consent-ledger.js';
 export { LawfulBasis, livePurposesFrom } from './lawful-basis.js';
 export { PersonalDataEraser } from './personal-data-eraser.js';
-export { PersonalDataWriter, type WriteOutcome, type EntityType } from './personal-data-writer.js';
+export { PersonalDataWriter, type WriteOutcome, type EntityType, type Upsert } from './personal-data-writer.js';
 export { PersonalDataGuard, PersonalDataBypassError } from './personal-data-guard.js';
 export { PolicyService, POLICY_NOTICE_DAYS, type PolicyOverview, type PolicyVersionView } from './policy.service.js';
 export { ConsentService, type ConsentView } from './consent.service.js';

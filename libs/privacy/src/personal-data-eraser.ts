@@ -26,7 +26,7 @@ export class PersonalDataEraser {
       if (ended.size > 0) await hook.onPurposesEnded?.(manager, subjectId, ended);
     }
     let rows = 0;
-    for (const table of this.catalog.tables) {
+    for (const table of this.catalog.sweptTables) {
       const dead = table.columns.filter((column) => column.purposes.every((purpose) => !live.has(purpose)));
       rows += await this.storage.eraseColumnsOf(manager, table, dead, subjectId);
     }

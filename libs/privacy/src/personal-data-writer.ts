@@ -11,6 +11,13 @@ import { inTransaction } from './transaction.js';
 
 export type { EntityType } from './personal-data.repository.js';
 
+/** insertMany's ON CONFLICT DO UPDATE: properties of the conflict key, the properties to overwrite, and the time that must be newer. */
+export interface Upsert<E> {
+  conflict: ReadonlyArray<keyof E & string>;
+  update: ReadonlyArray<keyof E & string>;
+  newerBy?: keyof E & string;
+}
+
 export interface WriteOutcome<E> {
   /** The values as written: tagged fields without a live purpose are null. */
   values: Partial<E>;
@@ -90,11 +97,26 @@ export class PersonalDataWriter {
    * With `skipConflicts` a row clashing with a unique key is skipped (ON
    * CONFLICT DO NOTHING) and answers `inserted: false`; rows must then carry
    * their primary key, and a key repeated in the batch goes in once (first wins).
+   * With `upsert` a row clashing on its `conflict` columns overwrites the
+   * `update` columns of the stored row instead (ON CONFLICT DO UPDATE), only
+   * where the stored `newerBy` value is older or NULL when that is given; a
+   * conflict key must not repeat within the batch.
+   * With `store` the judged rows are handed to the caller's own bulk statement
+   * (COPY, INSERT ... SELECT FROM unnest) instead of this writer's INSERT,
+   * still under the subjects' shared locks and inside the write scope; what
+   * that statement derives from the rows (a time series' rollups, for the
+   * same subject and purposes) follows their judgement, and `live` tells it
+   * each subject's purposes for decisions taken in the same transaction.
    */
   async insertMany<E extends ObjectLiteral>(
     entity: EntityType<E>,
     rows: ReadonlyArray<{ subjectId: string | null; values: Partial<E> }>,
-    options: { skipConflicts?: boolean; complete?: (outcome: WriteOutcome<E>, index: number) => Partial<E> } = {},
+    options: {
+      skipConflicts?: boolean;
+      upsert?: Upsert<E>;
+      complete?: (outcome: WriteOutcome<E>, index: number) => Partial<E>;
+      store?: (manager: EntityManager, outcomes: ReadonlyArray<WriteOutcome<E>>) => Promise<void>;
+    } = {},
     manager?: EntityManager,
   ): Promise<Array<WriteOutcome<E> & { inserted: boolean }>> {
     if (rows.length === 0) return [];
@@ -110,12 +132,18 @@ export class PersonalDataWriter {
         const completed = keepLive<E>(table, row.subjectId, options.complete(first, index), live);
         return { ...completed, dropped: [...new Set([...first.dropped, ...completed.dropped])] };
       });
+      if (options.store) {
+        const store = options.store;
+        await personalWriteScope.run({ kind: 'writer' }, () => store(tx, outcomes));
+        return outcomes.map((outcome) => ({ ...outcome, inserted: true }));
+      }
       const keyOf = this.storage.primaryKeyOf(tx, entity);
       const raw = await this.storage.insertRows(
         tx,
         entity,
         outcomes.map((outcome) => outcome.values),
         options.skipConflicts ? keyOf.columns : undefined,
+        options.upsert,
       );
       if (!options.skipConflicts) return outcomes.map((outcome) => ({ ...outcome, inserted: true }));
       const insertedKeys = new Set(raw.map((row) => keyOf.fromRaw(row)));

@@ -63,9 +63,11 @@ export class PersonalDataRepository {
     entity: EntityType<E>,
     rows: ReadonlyArray<Partial<E>>,
     returning?: readonly ColumnMetadata[],
+    upsert?: { conflict: readonly string[]; update: readonly string[]; newerBy?: string },
   ): Promise<Array<Record<string, unknown>>> {
     const metadata = manager.connection.getMetadata(entity);
     const driver = manager.connection.driver;
+    const onConflict = upsert ? upsertClause(metadata.tableName, metadata.columns, upsert) : '';
     const columns = metadata.columns.filter((column) => rows.some((row) => row[column.propertyName as keyof E] !== undefined));
     const answer: Array<Record<string, unknown>> = [];
     // PostgreSQL takes at most 65,535 parameters per statement.
@@ -84,7 +86,7 @@ export class PersonalDataRepository {
       });
       const sql =
         `INSERT INTO ${q(metadata.tableName)} (${columns.map((column) => q(column.databaseName)).join(', ')}) VALUES ${tuples.join(', ')}` +
-        (returning ? ` ON CONFLICT DO NOTHING RETURNING ${returning.map((column) => q(column.databaseName)).join(', ')}` : '');
+        (returning ? ` ON CONFLICT DO NOTHING RETURNING ${returning.map((column) => q(column.databaseName)).join(', ')}` : onConflict);
       const result = (await manager.query(sql, parameters)) as Array<Record<string, unknown>>;
       if (returning) answer.push(...result);
     }
@@ -130,4 +132,22 @@ export class PersonalDataRepository {
     )) as [unknown, number];
     return swept;
   }
+}
+
+/** ` ON CONFLICT (key) DO UPDATE SET col = EXCLUDED.col, ... [WHERE stored time is older or NULL]`, from property names. */
+function upsertClause(
+  table: string,
+  columns: readonly ColumnMetadata[],
+  upsert: { conflict: readonly string[]; update: readonly string[]; newerBy?: string },
+): string {
+  const column = (property: string) => {
+    const found = columns.find((candidate) => candidate.propertyName === property);
+    if (!found) throw new Error(`${table}: ${property} is not a column`);
+    return q(found.databaseName);
+  };
+  const set = upsert.update.map((property) => `${column(property)} = EXCLUDED.${column(property)}`).join(', ');
+  const newer = upsert.newerBy
+    ? ` WHERE ${q(table)}.${column(upsert.newerBy)} IS NULL OR ${q(table)}.${column(upsert.newerBy)} < EXCLUDED.${column(upsert.newerBy)}`
+    : '';
+  return ` ON CONFLICT (${upsert.conflict.map(column).join(', ')}) DO UPDATE SET ${set}${newer}`;
 }

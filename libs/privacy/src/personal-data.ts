@@ -24,7 +24,20 @@ interface RawTag {
 }
 
 const tags: RawTag[] = [];
-const subjects = new Map<EntityClass, string>();
+const subjects = new Map<EntityClass, { property: string; options: DataSubjectOptions }>();
+
+export interface DataSubjectOptions {
+  /**
+   * The name of the @ErasureHook that deletes this table's rows WHOLE, for
+   * account erasure, ended purposes and retention (e.g. time series, dropped
+   * by partition). The generic per-column sweeps (NULL on withdrawal,
+   * retention by period, the no-live-purpose backstop) then leave the table
+   * to that hook: an UPDATE of every row's columns would rewrite a table of
+   * millions of rows to keep rows that mean nothing without their values.
+   * Its tagged columns need not be nullable, since no value is ever nulled.
+   */
+  rowsErasedBy?: string;
+}
 
 /**
  * Marks an entity column as personal data. Every tagged column must be
@@ -42,9 +55,9 @@ export function PersonalData(options: PersonalDataOptions): PropertyDecorator {
  * is about (the primary key for `users`, `owner_id` elsewhere). Writes,
  * erasure, retention and the proof test all find the person through it.
  */
-export function DataSubject(): PropertyDecorator {
+export function DataSubject(options: DataSubjectOptions = {}): PropertyDecorator {
   return (target, property) => {
-    subjects.set(target.constructor, String(property));
+    subjects.set(target.constructor, { property: String(property), options: { ...options } });
   };
 }
 
@@ -70,6 +83,8 @@ export interface TaggedTable {
   subject: ColumnRef;
   /** True when the subject column is the row's primary key (the account row itself). */
   subjectIsKey: boolean;
+  /** The erasure hook that deletes this table's rows whole (DataSubjectOptions.rowsErasedBy); the column sweeps skip the table. */
+  rowsErasedBy?: string;
   columns: TaggedColumn[];
 }
 
@@ -106,16 +121,17 @@ export function taggedTables(only?: readonly EntityClass[]): TaggedTable[] {
     };
     let table = byEntity.get(tag.entity);
     if (!table) {
-      const subjectProperty = subjects.get(tag.entity);
-      if (!subjectProperty) {
+      const marked = subjects.get(tag.entity);
+      if (!marked) {
         throw new PersonalDataTagError(`${tableName}: an entity with @PersonalData columns needs @DataSubject() on its user-id column`);
       }
-      const subject = resolveColumn(subjectProperty, '@DataSubject');
+      const subject = resolveColumn(marked.property, '@DataSubject');
       table = {
         table: tableName,
         entity: tag.entity,
         subject: { property: subject.property, column: subject.column },
         subjectIsKey: subject.primary,
+        ...(marked.options.rowsErasedBy ? { rowsErasedBy: marked.options.rowsErasedBy } : {}),
         columns: [],
       };
       byEntity.set(tag.entity, table);

@@ -45,9 +45,13 @@ export interface ErasureHook {
 /** Marks a provider as a context's erasure hook; the argument names it (e.g. 'faults'). */
 export const ErasureHook = DiscoveryService.createDecorator<string>();
 
-/** A section of GET /v1/me/export: `{ [name]: await build(manager, subjectId) }`, read in the export's transaction. */
+/**
+ * A section of GET /v1/me/export: `{ [name]: await build(manager, subjectId) }`, read in the export's
+ * transaction. A section that can be large (a time series) answers an AsyncIterable instead: it is
+ * written as a JSON array item by item while the export streams, never held whole in memory.
+ */
 export interface ExportSection {
-  build(manager: EntityManager, subjectId: string): Promise<unknown>;
+  build(manager: EntityManager, subjectId: string): Promise<unknown> | AsyncIterable<unknown>;
 }
 
 /** Marks a provider as an export section; the argument is the section's key in the export (e.g. 'faultReports'). */

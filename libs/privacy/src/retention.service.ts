@@ -32,7 +32,7 @@ export class RetentionService {
 
   async apply(now = new Date()): Promise<RetentionResult[]> {
     const results: RetentionResult[] = [];
-    for (const table of this.catalog.tables) {
+    for (const table of this.catalog.sweptTables) {
       for (const column of table.columns) {
         const retention = this.catalog.config.categories[column.category].retention;
         const { retainFrom } = column;

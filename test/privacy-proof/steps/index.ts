@@ -5,6 +5,7 @@ import { reportFault } from './faults.js';
 import { endPairing, updateNotes, writeNote } from './notes.js';
 import { consent, eraseAccount, restrict, signUp, writeProfile } from './people.js';
 import { retention } from './retention.js';
+import { sendReadings } from './telemetry.js';
 
 /** Weighted generators of one step. A context that adds tagged tables (repairs next) adds its steps here. */
 export const STEP_GENERATORS: Array<{ weight: number; arbitrary: fc.Arbitrary<Step> }> = [
@@ -23,4 +24,5 @@ export const STEP_GENERATORS: Array<{ weight: number; arbitrary: fc.Arbitrary<St
   { weight: 1, arbitrary: unbindDevice },
   { weight: 1, arbitrary: factoryReset },
   { weight: 5, arbitrary: reportFault },
+  { weight: 5, arbitrary: sendReadings },
 ];

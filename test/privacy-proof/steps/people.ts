@@ -18,10 +18,10 @@ export const signUpStep: Step = step('signUp', {}, async (world) => {
 });
 export const signUp: fc.Arbitrary<Step> = fc.constant(signUpStep);
 
-// Half the decisions are about the purposes devices and faults write under, so their data is often granted and then withdrawn.
+// Half the decisions are about the purposes devices, faults and telemetry write under, so their data is often granted and then withdrawn.
 export const purposeArb: fc.Arbitrary<Purpose> = fc.oneof(
   fc.constantFrom(...PURPOSES),
-  fc.constantFrom<Purpose>('network_setup', 'fault_diagnostics'),
+  fc.constantFrom<Purpose>('network_setup', 'fault_diagnostics', 'product_improvement'),
 );
 export const consent: fc.Arbitrary<Step> = fc
   .record({ who: fc.nat(), purpose: purposeArb, granted: fc.boolean() })

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { expectDeviceTablesAsModelled } from '../checks.js';
+import { expectTelemetryAsModelled } from '../telemetry-checks.js';
 import { retainInModel } from '../model.js';
 import { step, tick, type Step } from '../world.js';
 
@@ -15,5 +16,6 @@ export const retention: fc.Arbitrary<Step> = fc
       await world.retention.apply(new Date(at));
       retainInModel(world, at);
       await expectDeviceTablesAsModelled(world);
+      await expectTelemetryAsModelled(world);
     }),
   );

@@ -4,6 +4,8 @@ import { Devices1764400200000 } from './1764400200000-devices.js';
 import { Bindings1764400300000 } from './1764400300000-bindings.js';
 import { Pairing1764400400000 } from './1764400400000-pairing.js';
 import { Faults1764400500000 } from './1764400500000-faults.js';
+import { ApplianceModels1764401300000 } from './1764401300000-appliance-models.js';
+import { Telemetry1764401400000 } from './1764401400000-telemetry.js';
 import { Firmware1764401500000 } from './1764401500000-firmware.js';
 
 /** Every migration, in order. Add new ones at the end. */
@@ -14,5 +16,7 @@ export const MIGRATIONS = [
   Bindings1764400300000,
   Pairing1764400400000,
   Faults1764400500000,
+  ApplianceModels1764401300000,
+  Telemetry1764401400000,
   Firmware1764401500000,
 ];
