@@ -27,6 +27,7 @@ export {
 } from './formats.js';
 export { ModelParam, SnParam, UuidParam } from './pipes.js';
 export { readDeviceMessage, type DeviceMessage } from './device-message.js';
+export type { DeviceMessageSink, OutgoingDeviceMessage } from './event-bus/device-message-sink.js';
 export { OrderedByKey } from './ordered-by-key.js';
 export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
 export { readCsv, writeCsv } from './csv.js';
