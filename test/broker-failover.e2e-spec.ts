@@ -106,7 +106,10 @@ describeWithRedis('services given two broker nodes', () => {
 
     await nodeA.stop();
     const health = (port: number) => fetch(`http://127.0.0.1:${port}/health`).then((response) => response.status);
-    await eventually(async () => (await health(provisioning.ports.http)) === 200 && (await health(faultFeedback.ports.http)) === 200, 15_000);
+    await eventually(
+      async () => (await health(provisioning.ports.http)) === 200 && (await health(faultFeedback.ports.http)) === 200,
+      15_000,
+    );
 
     expect(await pairOnNodeB(admin.accessToken, second)).toBe('bound');
     const after = newFaultReport();
