@@ -6,7 +6,8 @@ import { startBroker } from '../apps/broker/src/broker.app.js';
 import { loadConfig } from '#libs/config';
 import { runMigrations } from '#libs/database';
 import { createLogger, type RunningApp } from '#libs/platform';
-import { createTestDatabase } from './support/backend.js';
+import { eventually } from './factories/devices.js';
+import { createTestDatabase, sql } from './support/backend.js';
 
 /**
  * Without EVENT_BUS_URL a service consumes device messages over MQTT with a
@@ -69,7 +70,7 @@ describe('one consumer per service without a message bus', () => {
     return { child, ready, exited, stderr: () => stderr };
   }
 
-  it('refuses a second fault-feedback with one line, and the first keeps consuming', async () => {
+  it('refuses a second fault-feedback with one line; the first keeps consuming, its /health covering the consumer', async () => {
     const first = start();
     const port = await first.ready;
 
@@ -82,6 +83,20 @@ describe('one consumer per service without a message bus', () => {
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     expect(health.status).toBe(200);
     expect(((await health.json()) as { checks: Record<string, string> }).checks).toMatchObject({ mqtt: 'up', consumer: 'up' });
+
+    // /health covers the consumer: with its lock's connection gone it is down until the lock is taken again.
+    await sql(
+      { databaseUrl: database.url },
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE '%(single consumer)'",
+    );
+    const checks = async () => {
+      const answer = await fetch(`http://127.0.0.1:${port}/health`);
+      return { status: answer.status, checks: ((await answer.json()) as { checks: Record<string, string> }).checks };
+    };
+    expect(await eventually(async () => ((await checks()).status === 503 ? checks() : undefined))).toMatchObject({
+      checks: { consumer: 'down' },
+    });
+    await eventually(async () => (await checks()).status === 200, 10_000);
 
     // Once the first one has stopped, its place is free again.
     first.child.kill('SIGTERM');

@@ -12,6 +12,6 @@ export function startFaultFeedback(context: AppContext): Promise<RunningApp> {
     account: config.mqtt.serviceAccounts.faultFeedback,
     // Fixed, so the broker keeps this consumer's session (and the reports sent while it is down) across restarts.
     consumerClientId: `${config.mqtt.serviceAccounts.faultFeedback.username}-ingest`,
-    module: (mqtt, consumer) => FaultFeedbackModule.forRoot(config, context.databaseUrl, mqtt, consumer),
+    module: (mqtt) => FaultFeedbackModule.forRoot(config, context.databaseUrl, mqtt),
   });
 }

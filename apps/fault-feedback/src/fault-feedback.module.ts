@@ -3,7 +3,7 @@ import { ConfigModule, type AppConfig } from '#libs/config';
 import { DatabaseModule, healthChecksProvider } from '#libs/database';
 import { FAULTS_ENTITIES, FaultsModule } from '#libs/faults';
 import { IDENTITY_ENTITIES, IdentityModule } from '#libs/identity';
-import { HealthController, MqttLink, type HealthCheck } from '#libs/platform';
+import { HealthController, MqttLink } from '#libs/platform';
 import { TelemetryVisitsModule } from '#libs/telemetry';
 import { AdminRepairsController } from './admin-repairs.controller.js';
 import { ConsoleController } from './console.controller.js';
@@ -16,7 +16,7 @@ import { VisitTelemetryController } from './visit-telemetry.controller.js';
 
 @Module({})
 export class FaultFeedbackModule {
-  static forRoot(config: AppConfig, databaseUrl: string, mqtt: MqttLink, consumer: HealthCheck): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, mqtt: MqttLink): DynamicModule {
     return {
       module: FaultFeedbackModule,
       imports: [
@@ -37,7 +37,7 @@ export class FaultFeedbackModule {
         FaultReportsHandler,
         ConsoleController,
       ],
-      providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health, consumer)],
+      providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health)],
     };
   }
 }

@@ -12,6 +12,6 @@ export function startProvisioning(context: AppContext): Promise<RunningApp> {
     account: config.mqtt.serviceAccounts.provisioning,
     // Pairing confirmations and factory resets, in a persistent session: none is lost while provisioning is down.
     consumerClientId: `${config.mqtt.serviceAccounts.provisioning.username}-consumer`,
-    module: (mqtt, consumer) => ProvisioningModule.forRoot(config, context.databaseUrl, mqtt, consumer),
+    module: (mqtt) => ProvisioningModule.forRoot(config, context.databaseUrl, mqtt),
   });
 }

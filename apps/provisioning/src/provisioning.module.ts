@@ -5,7 +5,7 @@ import { DatabaseModule, healthChecksProvider } from '#libs/database';
 import { IdentityModule } from '#libs/identity';
 import { CredentialChangeNotifier, DevicesModule, MqttCredentialChangeNotifier } from '#libs/devices';
 import { DownloadUrls, FirmwareModule, MqttOtaJobNotifier, OtaJobNotifier } from '#libs/firmware';
-import { HealthController, MqttLink, type HealthCheck } from '#libs/platform';
+import { HealthController, MqttLink } from '#libs/platform';
 import { PrivacyModule, RetentionJob } from '#libs/privacy';
 import { TelemetryModule } from '#libs/telemetry';
 import { AuthController } from './auth.controller.js';
@@ -30,7 +30,7 @@ import { TelemetryHandler } from './telemetry.handler.js';
 
 @Module({})
 export class ProvisioningModule {
-  static forRoot(config: AppConfig, databaseUrl: string, mqtt: MqttLink, consumer: HealthCheck): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, mqtt: MqttLink): DynamicModule {
     return {
       module: ProvisioningModule,
       imports: [
@@ -67,7 +67,7 @@ export class ProvisioningModule {
         AdminTelemetryController,
         TelemetryHandler,
       ],
-      providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health, consumer), RetentionJob],
+      providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health), RetentionJob],
     };
   }
 }

@@ -5,7 +5,7 @@ export { REDACTED_KEYS, redactText, redactValue } from './redact.js';
 export { createLogger, PinoNestLogger } from './logger.js';
 export { ContractErrorFilter, type ErrorBody } from './error.filter.js';
 export { ApiErrors, ErrorBodySchema } from './api-errors.js';
-export { HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
+export { CONSUMER_HEALTH_CHECKS, HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
 export { listenOn, PortInUseError } from './listen.js';
 export { startHttpApp, validationPipe, type HttpAppOptions, type RunningHttpApp } from './http-app.js';
 export { brokerNodes, MqttLink, type MqttLinkOptions } from './mqtt-link.js';

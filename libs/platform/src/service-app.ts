@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { MqttAccountConfig } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
-import type { HealthCheck } from './health.js';
+import { CONSUMER_HEALTH_CHECKS, type HealthCheck } from './health.js';
 import { startHttpApp } from './http-app.js';
 import { brokerNodes, MqttLink } from './mqtt-link.js';
 import { ReliableMqttServer } from './reliable-mqtt.server.js';
@@ -13,6 +13,19 @@ import { SingleConsumerLockRepository } from './single-consumer.repository.js';
 /** The app's own module beside /metrics. */
 @Module({})
 class ServiceRootModule {}
+
+/** The consumer's /health check, for every module's HealthController. */
+@Global()
+@Module({})
+class ConsumerHealthModule {
+  static forRoot(checks: HealthCheck[]): DynamicModule {
+    return {
+      module: ConsumerHealthModule,
+      providers: [{ provide: CONSUMER_HEALTH_CHECKS, useValue: checks }],
+      exports: [CONSUMER_HEALTH_CHECKS],
+    };
+  }
+}
 
 export interface ServiceAppOptions {
   name: string;
@@ -28,8 +41,7 @@ export interface ServiceAppOptions {
    * the same handlers get the messages in-process instead.
    */
   consumerClientId?: string;
-  /** `consumer`: the /health check of whatever hands this app its device messages. */
-  module(mqtt: MqttLink, consumer: HealthCheck): DynamicModule;
+  module(mqtt: MqttLink): DynamicModule;
 }
 
 /** A second replica started without EVENT_BUS_URL: it would take the first one's MQTT session, over and over. */
@@ -39,7 +51,8 @@ export class ConsumerAlreadyRunningError extends Error {
 
 interface DeviceMessageConsumer {
   strategy?: CustomTransportStrategy;
-  health: HealthCheck;
+  /** In /health as `consumer`: the in-process hand-off attached, or the MQTT consumer connected and alone. */
+  health?: HealthCheck;
   onSettled(callback: (channel: string, outcome: 'handled' | 'failed') => void): void;
   release(): Promise<void>;
 }
@@ -61,7 +74,11 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
   try {
     const root: DynamicModule = {
       module: ServiceRootModule,
-      imports: [options.module(mqtt, consumer.health), ServiceMetricsModule.forRoot(metrics)],
+      imports: [
+        options.module(mqtt),
+        ServiceMetricsModule.forRoot(metrics),
+        ConsumerHealthModule.forRoot(consumer.health ? [consumer.health] : []),
+      ],
     };
     const http = await startHttpApp(root, {
       metrics,
@@ -107,7 +124,7 @@ async function openConsumer(context: AppContext, options: ServiceAppOptions): Pr
     };
   }
   if (!options.consumerClientId) {
-    return { health: { name: 'consumer', isUp: async () => true }, onSettled: () => undefined, release: async () => undefined };
+    return { onSettled: () => undefined, release: async () => undefined };
   }
   const lock = await SingleConsumerLockRepository.acquire(context.databaseUrl, options.consumerClientId);
   if (!lock) {
