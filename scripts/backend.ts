@@ -5,7 +5,7 @@ import { startFaultFeedback } from '../apps/fault-feedback/src/fault-feedback.ap
 import { startProvisioning } from '../apps/provisioning/src/provisioning.app.js';
 import { validateConfig, type AppConfig } from '#libs/config';
 import { openBackendDatabase } from '#libs/database';
-import type { RunningApp } from '#libs/platform';
+import { InProcessDeviceMessages, type RunningApp } from '#libs/platform';
 
 export interface RunningBackend {
   config: AppConfig;
@@ -13,6 +13,8 @@ export interface RunningBackend {
   broker: RunningApp;
   provisioning: RunningApp;
   faultFeedback: RunningApp;
+  /** How the broker hands device messages to the services of this process. */
+  deviceMessages: InProcessDeviceMessages;
   stop(): Promise<void>;
 }
 
@@ -39,23 +41,26 @@ export async function startBackend(config: AppConfig, logger: Logger): Promise<R
       { applied: database.applied },
       database.applied.length ? `applied ${database.applied.length} migration(s)` : 'database schema up to date',
     );
-    const broker = await startBroker({ config, databaseUrl, logger });
+    // One process: the broker hands device messages to the services in memory (no second MQTT hop).
+    const deviceMessages = new InProcessDeviceMessages();
+    const broker = await startBroker({ config, databaseUrl, logger, deviceMessages });
     started.push(broker);
+    started.push({ stop: () => deviceMessages.close() });
     // The services reach the broker of this process, wherever it landed.
     const serviceConfig = validateConfig({
       ...structuredClone(config),
       mqtt: { ...config.mqtt, url: `mqtt://127.0.0.1:${broker.ports.mqtt}` },
     } as unknown as Record<string, unknown>);
-    const provisioning = await startProvisioning({ config: serviceConfig, databaseUrl, logger });
+    const provisioning = await startProvisioning({ config: serviceConfig, databaseUrl, logger, deviceMessages });
     started.push(provisioning);
     // The console served by fault-feedback sends browsers to the provisioning port actually bound.
     const faultsConfig = validateConfig({
       ...structuredClone(serviceConfig),
       ports: { ...serviceConfig.ports, provisioningHttp: provisioning.ports.http },
     } as unknown as Record<string, unknown>);
-    const faultFeedback = await startFaultFeedback({ config: faultsConfig, databaseUrl, logger });
+    const faultFeedback = await startFaultFeedback({ config: faultsConfig, databaseUrl, logger, deviceMessages });
     started.push(faultFeedback);
-    return { config: serviceConfig, databaseUrl, broker, provisioning, faultFeedback, stop: stopAll };
+    return { config: serviceConfig, databaseUrl, broker, provisioning, faultFeedback, deviceMessages, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

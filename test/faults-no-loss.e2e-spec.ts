@@ -18,8 +18,8 @@ import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 const ADMIN_PHONE = '+8613700000602';
 
 /**
- * Nothing lost: a report is acknowledged (PUBACK to the broker, faults/ack to
- * the device) only once committed. Reports published while fault-feedback is
+ * Nothing lost: a report is acknowledged (the broker's PUBACK and faults/ack
+ * to the device) only once committed. Reports published while fault-feedback is
  * down, or while its database is unreachable, are all stored once it is back.
  */
 describe('fault reports: nothing lost', () => {
@@ -51,11 +51,22 @@ describe('fault reports: nothing lost', () => {
     await proxy?.close();
   });
 
-  /** Each appliance publishes `count` reports at QoS 1; resolves when the broker has acknowledged all of them. */
-  async function publishFromAll(count: number): Promise<Array<{ appliance: ReportingDevice; report: FaultReportInput }>> {
+  interface Burst {
+    sent: Array<{ appliance: ReportingDevice; report: FaultReportInput }>;
+    /** Resolves once the broker has acknowledged (PUBACK) every report of the burst. */
+    published: Promise<void>;
+    /** Resolves once the broker has acknowledged the first of them. */
+    first: Promise<void>;
+    /** How many the broker has acknowledged so far. */
+    pubacked(): number;
+  }
+
+  /** Each appliance publishes `count` reports at QoS 1; the PUBACK comes only once a report is committed. */
+  function publishFromAll(count: number): Burst {
     const sent = appliances.flatMap((appliance) => Array.from({ length: count }, () => ({ appliance, report: newFaultReport() })));
-    await Promise.all(sent.map(({ appliance, report }) => appliance.send(report)));
-    return sent;
+    let pubacked = 0;
+    const each = sent.map(({ appliance, report }) => appliance.send(report).then(() => void (pubacked += 1)));
+    return { sent, published: Promise.all(each).then(() => undefined), first: Promise.race(each), pubacked: () => pubacked };
   }
 
   const allAcks = (): FaultAck[] => appliances.flatMap((appliance) => appliance.acks);
@@ -78,12 +89,17 @@ describe('fault reports: nothing lost', () => {
 
   it('stores every report published while fault-feedback was stopped, exactly once, when it starts again', async () => {
     await backend.stopFaultFeedback();
-    const sent = await publishFromAll(20);
+    const burst = publishFromAll(20);
+    const { sent } = burst;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // Nobody has stored them, so the broker has acknowledged none (no PUBACK) and no device was told anything.
+    expect(burst.pubacked()).toBe(0);
     const acksWhileDown = allAcks().filter((ack) => idsOf(sent).includes(ack.reportId));
     expect(acksWhileDown).toEqual([]);
     expect(await storedReports(backend, 'report_id = ANY($1::uuid[])', [idsOf(sent)])).toEqual([]);
 
     await backend.startFaultFeedback();
+    await burst.published;
     for (const { appliance, report } of sent) expect((await appliance.ackFor(report.reportId, 1, 30_000)).stored).toBe('full');
     await expectStoredOnce(idsOf(sent));
     await expectEveryAckStored();
@@ -97,22 +113,27 @@ describe('fault reports: nothing lost', () => {
     await backend.stopFaultFeedback();
     await backend.startFaultFeedback({ databaseUrl: throughProxy.toString() });
 
-    const before = await publishFromAll(5);
+    const beforeBurst = publishFromAll(5);
+    await beforeBurst.published;
+    const before = beforeBurst.sent;
     for (const { appliance, report } of before) expect((await appliance.ackFor(report.reportId, 1, 30_000)).stored).toBe('full');
 
     // Cut while a burst is still being stored: some of it may commit, the rest waits.
     const inFlight = publishFromAll(10);
-    const cutting = inFlight.then(() => proxy!.cut());
-    const during = await inFlight;
-    await cutting;
-    const meanwhile = await publishFromAll(10);
+    await inFlight.first;
+    proxy.cut();
+    const during = inFlight.sent;
+    const meanwhileBurst = publishFromAll(10);
+    const meanwhile = meanwhileBurst.sent;
     await eventually(async () => (await fetch(`${backend.faultsUrl}/health`)).status === 503, 10_000);
-    // Nothing can commit now, so nothing sent after the cut may be acknowledged.
+    // Nothing can commit now, so nothing sent after the cut may be acknowledged, by PUBACK or by faults/ack.
     await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(meanwhileBurst.pubacked()).toBe(0);
     expect(allAcks().filter((ack) => idsOf(meanwhile).includes(ack.reportId))).toEqual([]);
     await expectEveryAckStored();
 
     proxy.restore();
+    await Promise.all([inFlight.published, meanwhileBurst.published]);
     for (const { appliance, report } of meanwhile) expect((await appliance.ackFor(report.reportId, 1, 30_000)).stored).toBe('full');
     for (const { appliance, report } of during) {
       // A commit cut before its answer came back looks like a duplicate on the retry: stored either way.

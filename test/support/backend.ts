@@ -106,7 +106,12 @@ export async function startTestBackend(overrides: Record<string, unknown> = {}):
         ...structuredClone(backend.config),
         ports: { ...backend.config.ports, faultsHttp: faultsPort, provisioningHttp: backend.provisioning.ports.http },
       } as unknown as Record<string, unknown>);
-      current = await startFaultFeedback({ config: faultsConfig, databaseUrl: options.databaseUrl ?? database.url, logger });
+      current = await startFaultFeedback({
+        config: faultsConfig,
+        databaseUrl: options.databaseUrl ?? database.url,
+        logger,
+        deviceMessages: backend.deviceMessages,
+      });
     },
     async stop() {
       await backend.stop();

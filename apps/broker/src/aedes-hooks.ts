@@ -1,6 +1,7 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialCache, CredentialHasher, PresenceRecorder } from '#libs/devices';
+import type { DeviceMessageSink } from '#libs/platform';
 import { canPublish, canReceive, canSubscribe, grantedQos } from '#libs/mqtt-contract';
 import { lowerRequestedQos } from './aedes-workarounds.js';
 import { addressKey, type AuthThrottle } from './auth-throttle.js';
@@ -30,6 +31,8 @@ export interface HookDependencies {
   inflight: InflightDeliveries;
   metrics: BrokerMetrics;
   log: Logger;
+  /** Where device messages that services consume go (in-process under `npm start`); the PUBACK waits for it. */
+  sink?: DeviceMessageSink;
 }
 
 type Hooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>>;
@@ -150,8 +153,20 @@ export function aedesHooks(deps: HookDependencies): Hooks {
         return done(new Error(`publish refused: ${decision.reason}`));
       }
       metrics.messagesIn.inc();
-      if (identity.kind === 'device') presence.seen(identity.sn);
-      done(null);
+      if (identity.kind !== 'device') return done(null);
+      presence.seen(identity.sn);
+      const { sink } = deps;
+      const kind = decision.kind;
+      if (!sink || !kind || !sink.carries(kind)) return done(null);
+      // Aedes writes the PUBACK when done(null) is called: only once the message is safe where the sink put it.
+      sink.put({ sn: identity.sn, kind, topic: packet.topic, payload: packetPayload(packet.payload), qos: packet.qos === 0 ? 0 : 1 }).then(
+        () => done(null),
+        (error: unknown) => {
+          metrics.dropped.inc({ reason: 'not_handed_on' });
+          log.warn({ err: error, kind }, 'MQTT publish refused: not handed on to its service');
+          done(new Error('publish not handed on'));
+        },
+      );
     } catch (error) {
       log.error({ err: error }, 'authorizePublish failed');
       done(new Error('internal error'));
@@ -186,6 +201,8 @@ export function aedesHooks(deps: HookDependencies): Hooks {
 
   return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward };
 }
+
+const packetPayload = (payload: Buffer | string): Buffer => (Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
 
 /** The error that makes Aedes answer the CONNACK with `code` (and close the connection). */
 function authenticateError(code: ConnackRefusalCode, message: string): AuthenticateError {

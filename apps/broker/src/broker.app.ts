@@ -75,6 +75,7 @@ async function start(
     inflight,
     metrics,
     log,
+    sink: context.deviceMessages?.sink,
   });
   const node = await Aedes.createBroker({ ...shared.options, ...hooks, maxClientsIdLength: 128 });
   broker = node;

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createPublicKey } from 'node:crypto';
 import { Type } from 'class-transformer';
 import { isIP } from 'node:net';
+import { parseMqttUrls } from './mqtt-urls.js';
 import {
   ArrayUnique,
   IsArray,
@@ -105,7 +106,14 @@ export class MqttTlsConfig {
 }
 
 export class MqttConfig {
-  @Matches(/^mqtts?:\/\/.+/, { message: '$property must be an mqtt:// or mqtts:// URL' }) url!: string;
+  @ValidateBy({
+    name: 'isMqttUrlList',
+    validator: {
+      validate: (value: unknown) => parseMqttUrls(value) !== undefined,
+      defaultMessage: () => '$property must be mqtt://host:port or mqtts://host:port, or several of them comma-separated',
+    },
+  })
+  url!: string;
   @IsInt() @Min(1024) @Max(268435455) maxPayloadBytes!: number;
   @ValidateNested() @Type(() => ServiceAccountsConfig) serviceAccounts!: ServiceAccountsConfig;
   @IsArray() @ValidateNested({ each: true }) @Type(() => OperatorMqttAccountConfig) operatorAccounts!: OperatorMqttAccountConfig[];

@@ -4,3 +4,4 @@ export * from './app-config.js';
 export { ConfigError, DEV_SECRET_PREFIX, ENV_VARIABLES, loadConfig, loadConfigOrExit, validateConfig } from './load-config.js';
 export type { LoadConfigOptions } from './load-config.js';
 export { ConfigModule } from './config.module.js';
+export { parseMqttUrls, type MqttBrokerAddress } from './mqtt-urls.js';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from './load-config.js';
+import { parseMqttUrls } from './mqtt-urls.js';
 
 const configDir = join(process.cwd(), 'config');
 const load = (env: Record<string, string>) => loadConfig({ configDir, env: { NODE_ENV: 'development', ...env } });
@@ -37,6 +38,10 @@ describe('configuration', () => {
     [{ TRUST_PROXY: 'true' }, /http\.trustProxy \(env TRUST_PROXY\): http\.trustProxy must be empty, a hop count/],
     [{ TRUST_PROXY: '10.0.0.0/33' }, /http\.trustProxy \(env TRUST_PROXY\)/],
     [{ HTTP_DOCS: 'yes' }, /http\.docs \(env HTTP_DOCS\)/],
+    [{ MQTT_URL: 'mqtt://a:p1,mqtt://b:p2' }, /mqtt\.url \(env MQTT_URL\): mqtt\.url must be mqtt:\/\/host:port/],
+    [{ MQTT_URL: 'http://broker-1:1883' }, /mqtt\.url \(env MQTT_URL\)/],
+    [{ MQTT_URL: 'mqtt://broker-1:1883,' }, /mqtt\.url \(env MQTT_URL\)/],
+    [{ MQTT_URL: 'mqtt://broker-1:70000' }, /mqtt\.url \(env MQTT_URL\)/],
   ])('stops on a bad value and names the key: %j', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);
@@ -63,6 +68,14 @@ describe('configuration', () => {
     expect(load({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1' }).http.trustProxy).toBe(
       'loopback, 10.0.0.0/8,fd00::/8, 192.0.2.1',
     );
+  });
+
+  it('takes MQTT_URL as one broker node or several, comma-separated', () => {
+    const config = loadConfig({ configDir, env: { NODE_ENV: 'test', MQTT_URL: 'mqtt://broker-1:1883, mqtts://broker-2' } });
+    expect(parseMqttUrls(config.mqtt.url)).toEqual([
+      { protocol: 'mqtt', host: 'broker-1', port: 1883 },
+      { protocol: 'mqtts', host: 'broker-2', port: 8883 },
+    ]);
   });
 
   it('refuses an unknown key in a config file', () => {

@@ -9,6 +9,7 @@ import {
   topicMatches,
   topicPatterns,
   topics,
+  type DeviceTopicKind,
 } from './topics.js';
 
 /** Who is on the other end of an MQTT connection, as the broker established at CONNECT. */
@@ -50,9 +51,14 @@ export const SERVICE_GRANTS = {
 } as const satisfies Record<string, ServiceGrant>;
 
 export type AclRefusal = 'foreign_namespace' | 'wrong_direction' | 'not_granted' | 'denied' | 'reserved' | 'invalid';
-export type AclDecision = { allowed: true } | { allowed: false; reason: AclRefusal };
+/** `kind`: a device's publish names the kind of its topic, so the broker need not parse the topic again. */
+export type AclDecision = { allowed: true; kind?: DeviceTopicKind } | { allowed: false; reason: AclRefusal };
 
 const ALLOW: AclDecision = { allowed: true };
+/** A device's publish allowed, with the kind of its topic (one constant per kind: nothing allocated per message). */
+const ALLOW_DEVICE = Object.fromEntries(
+  (Object.keys(topics) as DeviceTopicKind[]).map((kind) => [kind, { allowed: true, kind }]),
+) as Record<DeviceTopicKind, AclDecision>;
 const refuse = (reason: AclRefusal): AclDecision => ({ allowed: false, reason });
 
 /** `devices/`: the first level of every device topic topics.ts builds. */
@@ -72,7 +78,7 @@ export function canPublish(identity: MqttIdentity, topic: string): AclDecision {
     const parsed = parseDeviceTopic(topic);
     if (!inDeviceNamespace(identity.sn, topic)) return refuse('foreign_namespace');
     if (!parsed || parsed.sn !== identity.sn || !DEVICE_UPSTREAM.includes(parsed.kind)) return refuse('wrong_direction');
-    return ALLOW;
+    return ALLOW_DEVICE[parsed.kind];
   }
   if (!identity.publish.some((grant) => topicMatches(grant, topic))) return refuse('not_granted');
   return identity.denyPublish?.some((deny) => topicMatches(deny, topic)) ? refuse('denied') : ALLOW;

@@ -5,13 +5,13 @@ export { REDACTED_KEYS, redactText, redactValue } from './redact.js';
 export { createLogger, PinoNestLogger } from './logger.js';
 export { ContractErrorFilter, type ErrorBody } from './error.filter.js';
 export { ApiErrors, ErrorBodySchema } from './api-errors.js';
-export { HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
+export { CONSUMER_HEALTH_CHECKS, HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
 export { listenOn, PortInUseError } from './listen.js';
 export { startHttpApp, validationPipe, type HttpAppOptions, type RunningHttpApp } from './http-app.js';
-export { MqttLink, type MqttLinkOptions } from './mqtt-link.js';
+export { brokerNodes, MqttLink, type MqttLinkOptions } from './mqtt-link.js';
 export type { AppContext, RunningApp } from './app-context.js';
 export { runStandalone } from './standalone.js';
-export { startServiceApp, type ServiceAppOptions } from './service-app.js';
+export { ConsumerAlreadyRunningError, startServiceApp, type ServiceAppOptions } from './service-app.js';
 export { ReliableMqttServer } from './reliable-mqtt.server.js';
 export {
   checkFormat,
@@ -28,6 +28,7 @@ export {
 export { ModelParam, SnParam, UuidParam } from './pipes.js';
 export { readDeviceMessage, type DeviceMessage } from './device-message.js';
 export type { DeviceMessageSink, OutgoingDeviceMessage } from './event-bus/device-message-sink.js';
+export { InProcessConsumer, InProcessDeviceMessages, NoDeviceMessageConsumerError } from './event-bus/in-process.js';
 export { OrderedByKey } from './ordered-by-key.js';
 export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
 export { readCsv, writeCsv } from './csv.js';

@@ -1,8 +1,10 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
+import { parseMqttUrls, type MqttBrokerAddress } from '#libs/config';
 import type { HealthCheck } from './health.js';
 
 export interface MqttLinkOptions {
+  /** MQTT_URL: one broker node, or several comma-separated. */
   url: string;
   username: string;
   password: string;
@@ -11,8 +13,22 @@ export interface MqttLinkOptions {
 }
 
 /**
+ * mqtt.js options that reach the cluster, not a node: the first node of
+ * MQTT_URL first, and on every reconnect the next one, so a link whose node
+ * dropped moves to another. Config validation refused anything unusable.
+ */
+export function brokerNodes(url: string): MqttBrokerAddress & { servers: MqttBrokerAddress[] } {
+  const nodes = parseMqttUrls(url);
+  if (!nodes) throw new Error('MQTT_URL must list mqtt:// or mqtts:// broker URLs');
+  const [first] = nodes;
+  return { host: first.host, port: first.port, protocol: first.protocol, servers: nodes };
+}
+
+/**
  * A service's own connection to the broker, as a service account. It
- * reconnects by itself; `health` reports it down while it is away.
+ * reconnects by itself, to the next node of MQTT_URL; QoS 1 publishes made
+ * while it is away wait in its queue and go out once it is back, and
+ * `health` reports it down meanwhile.
  */
 export class MqttLink {
   readonly client: MqttClient;
@@ -26,7 +42,7 @@ export class MqttLink {
       connectTimeout: 5000,
       clean: true,
     };
-    this.client = mqtt.connect(options.url, clientOptions);
+    this.client = mqtt.connect({ ...clientOptions, ...brokerNodes(options.url) });
     this.client.on('connect', () => options.logger.info({ clientId: options.clientId }, 'MQTT link up'));
     this.client.on('offline', () => options.logger.warn({ clientId: options.clientId }, 'MQTT link down, retrying'));
     this.client.on('error', (error) => options.logger.warn({ err: error }, 'MQTT link error'));

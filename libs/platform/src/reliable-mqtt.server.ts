@@ -25,6 +25,11 @@ export class ReliableMqttServer extends ServerMqtt {
   /** Told of every message once its handler is done (metrics). */
   onSettled?: (channel: string, outcome: 'handled' | 'failed') => void;
 
+  /** Connected to a broker node (for /health). */
+  get connected(): boolean {
+    return this.mqttClient?.connected ?? false;
+  }
+
   override async createMqttClient(): Promise<MqttClient> {
     const client = await super.createMqttClient();
     const internals = client as unknown as { _sendPacket: SendPacket };

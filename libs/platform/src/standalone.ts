@@ -2,6 +2,7 @@ import { loadConfigOrExit } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
 import { PortInUseError } from './listen.js';
 import { createLogger } from './logger.js';
+import { ConsumerAlreadyRunningError } from './service-app.js';
 
 /**
  * Runs one app on its own (one container per app, as in docker-compose.yml):
@@ -30,7 +31,7 @@ export async function runStandalone(name: string, start: (context: AppContext) =
   try {
     app = await start({ config, databaseUrl: config.database.url, logger });
   } catch (error) {
-    if (error instanceof PortInUseError) {
+    if (error instanceof PortInUseError || error instanceof ConsumerAlreadyRunningError) {
       process.stderr.write(`${error.message}\n`);
       process.exit(1);
     }
