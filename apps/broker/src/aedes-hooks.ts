@@ -1,7 +1,8 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialCache, CredentialHasher, PresenceRecorder } from '#libs/devices';
-import { canPublish, canReceive, canSubscribe, grantedQos } from '#libs/mqtt-contract';
+import { canPublish, canReceive, canSubscribe, grantedQos, parseDeviceTopic } from '#libs/mqtt-contract';
+import type { DeviceMessageSink } from '#libs/platform';
 import { lowerRequestedQos } from './aedes-workarounds.js';
 import { addressKey, type AuthThrottle } from './auth-throttle.js';
 import type { BrokerMetrics } from './broker-metrics.js';
@@ -30,6 +31,8 @@ export interface HookDependencies {
   inflight: InflightDeliveries;
   metrics: BrokerMetrics;
   log: Logger;
+  /** Set with EVENT_BUS_URL: the device messages services consume go here, and a QoS 1 PUBACK waits for it. */
+  sink?: DeviceMessageSink;
 }
 
 type Hooks = Required<Pick<AedesOptions, 'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward'>>;
@@ -53,7 +56,7 @@ const addressOf = (client: Client) => addressKey('remoteAddress' in client.conn 
  * load and the throttle's count of a failure.
  */
 export function aedesHooks(deps: HookDependencies): Hooks {
-  const { accounts, credentials, hasher, throttle, identities, presence, inflight, metrics, log } = deps;
+  const { accounts, credentials, hasher, throttle, identities, presence, inflight, metrics, log, sink } = deps;
   const lowerQos = (client: Client, requested: 0 | 1 | 2) => {
     const identity = identities.get(client);
     return identity ? grantedQos(identity, requested) : requested;
@@ -150,8 +153,32 @@ export function aedesHooks(deps: HookDependencies): Hooks {
         return done(new Error(`publish refused: ${decision.reason}`));
       }
       metrics.messagesIn.inc();
-      if (identity.kind === 'device') presence.seen(identity.sn);
-      done(null);
+      if (identity.kind !== 'device') return done(null);
+      presence.seen(identity.sn);
+      if (!sink) return done(null);
+      const kind = parseDeviceTopic(packet.topic)?.kind;
+      if (!kind || !sink.carries(kind)) return done(null);
+      const put = sink.put({
+        sn: identity.sn,
+        kind,
+        topic: packet.topic,
+        payload: asBuffer(packet.payload),
+        qos: packet.qos === 0 ? 0 : 1,
+      });
+      if (packet.qos === 0) {
+        // At most once: the device waits for nothing, so neither does the broker.
+        put.catch(() => metrics.dropped.inc({ reason: 'event_bus' }));
+        return done(null);
+      }
+      // Aedes writes the PUBACK only after done(null): the device's QoS 1 publish is acknowledged once RabbitMQ confirmed it.
+      put.then(
+        () => done(null),
+        (error: unknown) => {
+          metrics.dropped.inc({ reason: 'event_bus' });
+          log.debug({ err: error, kind }, 'MQTT publish refused: event bus did not take it');
+          done(new Error('event bus unavailable'));
+        },
+      );
     } catch (error) {
       log.error({ err: error }, 'authorizePublish failed');
       done(new Error('internal error'));
@@ -186,6 +213,8 @@ export function aedesHooks(deps: HookDependencies): Hooks {
 
   return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward };
 }
+
+const asBuffer = (payload: Buffer | string): Buffer => (Buffer.isBuffer(payload) ? payload : Buffer.from(payload));
 
 /** The error that makes Aedes answer the CONNACK with `code` (and close the connection). */
 function authenticateError(code: ConnackRefusalCode, message: string): AuthenticateError {

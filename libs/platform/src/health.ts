@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Optional, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 
@@ -9,14 +9,20 @@ export interface HealthCheck {
 }
 
 export const HEALTH_CHECKS = Symbol('HEALTH_CHECKS');
+/** The service's consumer of device messages (the event bus), provided by the service shell beside the app's own checks. */
+export const CONSUMER_HEALTH_CHECKS = Symbol('CONSUMER_HEALTH_CHECKS');
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(HEALTH_CHECKS) private readonly checks: HealthCheck[]) {}
+  private readonly checks: HealthCheck[];
+
+  constructor(@Inject(HEALTH_CHECKS) checks: HealthCheck[], @Optional() @Inject(CONSUMER_HEALTH_CHECKS) consumer?: HealthCheck[]) {
+    this.checks = [...checks, ...(consumer ?? [])];
+  }
 
   @Get()
-  @ApiOperation({ summary: '200 when the database and MQTT links are up, 503 otherwise' })
+  @ApiOperation({ summary: '200 when the database, MQTT and (when configured) event bus links are up, 503 otherwise' })
   async health(@Res() response: Response): Promise<void> {
     const results = await Promise.all(
       this.checks.map(async (check) => [check.name, await withTimeout(check.isUp(), 2000).catch(() => false)] as const),

@@ -5,7 +5,7 @@ export { REDACTED_KEYS, redactText, redactValue } from './redact.js';
 export { createLogger, PinoNestLogger } from './logger.js';
 export { ContractErrorFilter, type ErrorBody } from './error.filter.js';
 export { ApiErrors, ErrorBodySchema } from './api-errors.js';
-export { HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
+export { CONSUMER_HEALTH_CHECKS, HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
 export { listenOn, PortInUseError } from './listen.js';
 export { startHttpApp, validationPipe, type HttpAppOptions, type RunningHttpApp } from './http-app.js';
 export { MqttLink, type MqttLinkOptions } from './mqtt-link.js';
@@ -33,3 +33,6 @@ export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-lim
 export { readCsv, writeCsv } from './csv.js';
 export { ServiceMetrics } from './service-metrics.js';
 export { Batcher, BatcherClosedError, isTransientDatabaseError, type BatcherOptions } from './batcher.js';
+export { EventBusTopology, CONSUMER_GROUPS, FAILURE_HEADER, TOPIC_HEADER } from './event-bus/topology.js';
+export { RabbitMqSink, EventBusUnavailableError } from './event-bus/rabbitmq-sink.js';
+export { RabbitMqServer, type RabbitMqServerOptions } from './event-bus/rabbitmq.server.js';
