@@ -166,7 +166,7 @@ describeWithBus('event bus (RabbitMQ)', () => {
     const publishing = Promise.all(sent.map(({ appliance, report }) => appliance.send(report).then(() => (acknowledgedByBroker += 1))));
     // The broker refuses what it cannot make safe: counted, and not one PUBACK while the bus is gone.
     await eventually(
-      async () => /mqtt_messages_dropped_total\{reason="event_bus"\} [1-9]/.test(await metricsOf(backend.brokerHttpUrl)),
+      async () => /mqtt_messages_dropped_total\{reason="not_handed_on"\} [1-9]/.test(await metricsOf(backend.brokerHttpUrl)),
       15_000,
     );
     expect(acknowledgedByBroker).toBe(0);
