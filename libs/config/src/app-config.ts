@@ -298,6 +298,12 @@ export class FirmwareConfig {
   @IsInt() @Min(50) sweepIntervalMs!: number;
 }
 
+/** Desired state of devices (provisioning). */
+export class StateConfig {
+  /** How often a replica expires control requests past their deadline. */
+  @IsInt() @Min(50) sweepIntervalMs!: number;
+}
+
 const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** Express "trust proxy": empty (no proxy), a hop count, or the proxies' addresses, subnets and named ranges. */
@@ -367,6 +373,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => ConsoleConfig) console!: ConsoleConfig;
   @ValidateNested() @Type(() => FaultsConfig) faults!: FaultsConfig;
   @ValidateNested() @Type(() => FirmwareConfig) firmware!: FirmwareConfig;
+  @ValidateNested() @Type(() => StateConfig) state!: StateConfig;
   @ValidateNested() @Type(() => HttpConfig) http!: HttpConfig;
   @ValidateNested() @Type(() => TelemetryConfig) telemetry!: TelemetryConfig;
 }

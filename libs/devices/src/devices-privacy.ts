@@ -9,11 +9,15 @@ import { toDeviceView } from './device-ownership.service.js';
 import { DeviceRelease } from './device-release.js';
 import { PairingRepository } from './pairing.repository.js';
 import { ReportedPointRepository } from './reported-point.repository.js';
+import { DesiredStateRepository } from './desired-state.repository.js';
+import { toHistoryEntryView } from './state.dto.js';
 
 /**
  * Devices' part of an erasure: the person's devices are released (members
  * read `owner_left`; what they reported for the person goes with them), their
- * memberships, history, pairings and claim-code failures are deleted.
+ * memberships, history, pairings and claim-code failures are deleted, with
+ * the state history of their devices; their control requests on devices
+ * others own stay in those owners' history without saying who asked.
  */
 @ErasureHook('devices')
 @Injectable()
@@ -25,6 +29,7 @@ export class DevicesErasure implements ErasureHook {
     private readonly pairings: PairingRepository,
     private readonly claimFailures: ClaimFailureRepository,
     private readonly reported: ReportedPointRepository,
+    private readonly desired: DesiredStateRepository,
   ) {}
 
   async onAccountErased(manager: EntityManager, subjectId: string): Promise<void> {
@@ -35,6 +40,8 @@ export class DevicesErasure implements ErasureHook {
     await this.pairings.deleteOf(manager, subjectId);
     await this.claimFailures.deleteOf(manager, subjectId);
     await this.reported.deleteOfOwner(manager, subjectId);
+    await this.desired.deleteOfOwner(manager, subjectId);
+    await this.desired.forgetRequester(manager, subjectId);
   }
 }
 
@@ -98,6 +105,23 @@ export class DeviceStateExport implements ExportSection {
     for (const row of await this.reported.ofOwner(manager, subjectId)) {
       (bySn[row.sn] ??= { reported: {} }).reported[row.point] = { value: row.value, at: row.at.toISOString() };
     }
+    return bySn;
+  }
+}
+
+/**
+ * `deviceControl` in GET /v1/me/export: the control requests held for the
+ * person (the state history of the devices they own), per device, oldest
+ * first: `{<sn>: [{version, values, status, requestedAt, requestedBy, settledAt}]}`.
+ */
+@ExportSection('deviceControl')
+@Injectable()
+export class DeviceControlExport implements ExportSection {
+  constructor(private readonly desired: DesiredStateRepository) {}
+
+  async build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    const bySn: Record<string, ReturnType<typeof toHistoryEntryView>[]> = {};
+    for (const row of await this.desired.ofOwner(manager, subjectId)) (bySn[row.sn] ??= []).push(toHistoryEntryView(row));
     return bySn;
   }
 }
