@@ -12,12 +12,21 @@ import { CredentialChangeNotifier } from './credential-change.notifier.js';
 import { CredentialHasher } from './credentials.js';
 import { DeviceAccess } from './device-access.js';
 import { DeviceHistoryRepository } from './device-history.repository.js';
+import { DeviceInvitationRepository } from './device-invitation.repository.js';
 import { DeviceHistory } from './device-history.js';
 import { DeviceOwnership } from './device-ownership.service.js';
 import { DeviceRegistry } from './device-registry.js';
 import { DeviceRelease } from './device-release.js';
 import { DeviceRepository } from './device.repository.js';
-import { DeviceHistoryExport, DevicesErasure, DevicesExport, DeviceStateExport, PairingsExport } from './devices-privacy.js';
+import {
+  DeviceHistoryExport,
+  DeviceInvitationsExport,
+  DevicesErasure,
+  DevicesExport,
+  DevicesSignIn,
+  DeviceStateExport,
+  PairingsExport,
+} from './devices-privacy.js';
 import { ModelCatalog } from './model-catalog.js';
 import { PairingRepository } from './pairing.repository.js';
 import { ReadPairingStatus } from './read-pairing-status.use-case.js';
@@ -33,6 +42,7 @@ const repositories = [
   DeviceHistoryRepository,
   ApplianceModelRepository,
   ReportedPointRepository,
+  DeviceInvitationRepository,
 ];
 
 /**
@@ -60,7 +70,16 @@ export class DeviceStateModule {}
 /** What devices adds to the privacy rights: export sections (devices, deviceHistory, pairings) and its erasure hook. */
 @Module({
   imports: [DeviceAccessModule, PrivacyModule],
-  providers: [DeviceHistory, DeviceRelease, DevicesErasure, DevicesExport, DeviceHistoryExport, PairingsExport, DeviceStateExport],
+  providers: [
+    DeviceHistory,
+    DeviceRelease,
+    DevicesErasure,
+    DevicesExport,
+    DeviceHistoryExport,
+    PairingsExport,
+    DeviceStateExport,
+    DeviceInvitationsExport,
+  ],
   exports: [DeviceHistory, DeviceRelease],
 })
 export class DevicesPrivacyModule {}
@@ -85,6 +104,7 @@ export class DevicesModule {
         ConfirmPairing,
         ReadPairingStatus,
         DeviceOwnership,
+        DevicesSignIn,
       ],
       exports: [
         DeviceRegistry,

@@ -32,7 +32,7 @@ export {
 export { ConfirmPairing, type ConfirmOutcome } from './confirm-pairing.use-case.js';
 export { ReadPairingStatus } from './read-pairing-status.use-case.js';
 export { ClaimCodeLockout } from './claim-code-lockout.js';
-export { DeviceOwnership, toDeviceView, type DeviceView, type MemberView } from './device-ownership.service.js';
+export { DeviceOwnership, toDeviceView, type DeviceView, type InvitationView, type MemberView } from './device-ownership.service.js';
 export { DeviceHistory, type HistoryEntry } from './device-history.js';
 export { AddMemberDto, NetworkInfoDto, StartPairingDto } from './pairing.dto.js';
 export {
@@ -60,6 +60,7 @@ import { DeviceEntity } from './device.entity.js';
 import { DeviceHistoryEntity, PairingEntity } from './pairing.entity.js';
 import { ApplianceModelEntity } from './appliance-model.entity.js';
 import { ReportedPointEntity } from './reported-point.entity.js';
+import { DeviceInvitationEntity } from './device-invitation.entity.js';
 export const DEVICES_ENTITIES = [
   DeviceEntity,
   DeviceBindingEntity,
@@ -68,4 +69,5 @@ export const DEVICES_ENTITIES = [
   DeviceHistoryEntity,
   ApplianceModelEntity,
   ReportedPointEntity,
+  DeviceInvitationEntity,
 ];
