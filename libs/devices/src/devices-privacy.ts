@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { SignInHook } from '#libs/identity';
 import { ErasureHook, ExportSection } from '#libs/privacy';
 import { BindingRepository } from './binding.repository.js';
 import { ClaimFailureRepository } from './claim-failure.repository.js';
 import { DeviceHistoryRepository } from './device-history.repository.js';
+import { DeviceInvitationRepository } from './device-invitation.repository.js';
 import { DeviceHistory } from './device-history.js';
-import { toDeviceView } from './device-ownership.service.js';
+import { DeviceOwnership, toDeviceView } from './device-ownership.service.js';
 import { DeviceRelease } from './device-release.js';
 import { PairingRepository } from './pairing.repository.js';
 import { ReportedPointRepository } from './reported-point.repository.js';
@@ -15,9 +17,11 @@ import { toHistoryEntryView } from './state.dto.js';
 /**
  * Devices' part of an erasure: the person's devices are released (members
  * read `owner_left`; what they reported for the person goes with them), their
- * memberships, history, pairings and claim-code failures are deleted, with
- * the state history of their devices; their control requests on devices
- * others own stay in those owners' history without saying who asked.
+ * memberships, history, pairings, claim-code failures and the shares they
+ * sent that still wait are deleted, with the state history of their devices;
+ * their control requests on devices others own stay in those owners' history
+ * without saying who asked. Retention erases an invitation's phone a day
+ * after it expired; the row then goes too.
  */
 @ErasureHook('devices')
 @Injectable()
@@ -30,6 +34,7 @@ export class DevicesErasure implements ErasureHook {
     private readonly claimFailures: ClaimFailureRepository,
     private readonly reported: ReportedPointRepository,
     private readonly desired: DesiredStateRepository,
+    private readonly invitations: DeviceInvitationRepository,
   ) {}
 
   async onAccountErased(manager: EntityManager, subjectId: string): Promise<void> {
@@ -42,6 +47,38 @@ export class DevicesErasure implements ErasureHook {
     await this.reported.deleteOfOwner(manager, subjectId);
     await this.desired.deleteOfOwner(manager, subjectId);
     await this.desired.forgetRequester(manager, subjectId);
+    await this.invitations.deleteOf(manager, subjectId);
+  }
+
+  async onRetentionApplied(manager: EntityManager): Promise<void> {
+    await this.invitations.deleteErased(manager);
+  }
+}
+
+/** `deviceInvitations` in GET /v1/me/export: the shares by phone the person sent that still wait for that phone to sign in. */
+@ExportSection('deviceInvitations')
+@Injectable()
+export class DeviceInvitationsExport implements ExportSection {
+  constructor(private readonly invitations: DeviceInvitationRepository) {}
+
+  async build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    return (await this.invitations.exportOf(manager, subjectId)).map((row) => ({
+      sn: row.sn,
+      phone: row.phone,
+      createdAt: new Date(row.created_at).toISOString(),
+      expiresAt: new Date(row.expires_at).toISOString(),
+    }));
+  }
+}
+
+/** Shares by phone become memberships when that phone signs in (or renews its login). */
+@SignInHook('devices')
+@Injectable()
+export class DevicesSignIn implements SignInHook {
+  constructor(private readonly ownership: DeviceOwnership) {}
+
+  onSignedIn(manager: EntityManager, account: { userId: string; phone: string }, now: Date): Promise<void> {
+    return this.ownership.acceptInvitations(manager, account.userId, account.phone, now);
   }
 }
 

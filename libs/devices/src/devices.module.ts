@@ -12,6 +12,7 @@ import { CredentialChangeNotifier } from './credential-change.notifier.js';
 import { CredentialHasher } from './credentials.js';
 import { DeviceAccess } from './device-access.js';
 import { DeviceHistoryRepository } from './device-history.repository.js';
+import { DeviceInvitationRepository } from './device-invitation.repository.js';
 import { DeviceHistory } from './device-history.js';
 import { DeviceOwnership } from './device-ownership.service.js';
 import { DeviceRegistry } from './device-registry.js';
@@ -20,8 +21,10 @@ import { DeviceRepository } from './device.repository.js';
 import {
   DeviceControlExport,
   DeviceHistoryExport,
+  DeviceInvitationsExport,
   DevicesErasure,
   DevicesExport,
+  DevicesSignIn,
   DeviceStateExport,
   PairingsExport,
 } from './devices-privacy.js';
@@ -49,6 +52,7 @@ const repositories = [
   ApplianceModelRepository,
   ReportedPointRepository,
   DesiredStateRepository,
+  DeviceInvitationRepository,
 ];
 
 /**
@@ -85,6 +89,7 @@ export class DeviceStateModule {}
     PairingsExport,
     DeviceStateExport,
     DeviceControlExport,
+    DeviceInvitationsExport,
   ],
   exports: [DeviceHistory, DeviceRelease],
 })
@@ -110,6 +115,7 @@ export class DevicesModule {
         ConfirmPairing,
         ReadPairingStatus,
         DeviceOwnership,
+        DevicesSignIn,
       ],
       exports: [
         DeviceRegistry,

@@ -39,7 +39,7 @@ export {
 export { ConfirmPairing, type ConfirmOutcome } from './confirm-pairing.use-case.js';
 export { ReadPairingStatus } from './read-pairing-status.use-case.js';
 export { ClaimCodeLockout } from './claim-code-lockout.js';
-export { DeviceOwnership, toDeviceView, type DeviceView, type MemberView } from './device-ownership.service.js';
+export { DeviceOwnership, toDeviceView, type DeviceView, type InvitationView, type MemberView } from './device-ownership.service.js';
 export { DeviceHistory, type HistoryEntry } from './device-history.js';
 export { AddMemberDto, NetworkInfoDto, StartPairingDto } from './pairing.dto.js';
 export {
@@ -97,6 +97,7 @@ import { DeviceHistoryEntity, PairingEntity } from './pairing.entity.js';
 import { ApplianceModelEntity } from './appliance-model.entity.js';
 import { ReportedPointEntity } from './reported-point.entity.js';
 import { DesiredRequestEntity } from './desired-request.entity.js';
+import { DeviceInvitationEntity } from './device-invitation.entity.js';
 export const DEVICES_ENTITIES = [
   DeviceEntity,
   DeviceBindingEntity,
@@ -106,4 +107,5 @@ export const DEVICES_ENTITIES = [
   ApplianceModelEntity,
   ReportedPointEntity,
   DesiredRequestEntity,
+  DeviceInvitationEntity,
 ];

@@ -8,6 +8,7 @@ import { ApplianceModels1764401300000 } from './1764401300000-appliance-models.j
 import { Telemetry1764401400000 } from './1764401400000-telemetry.js';
 import { Firmware1764401500000 } from './1764401500000-firmware.js';
 import { DesiredState1764401350000 } from './1764401350000-desired-state.js';
+import { DeviceInvitations1764400800000 } from './1764400800000-device-invitations.js';
 
 /** Every migration, in order. Add new ones at the end. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   Telemetry1764401400000,
   Firmware1764401500000,
   DesiredState1764401350000,
+  DeviceInvitations1764400800000,
 ];
