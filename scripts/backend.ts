@@ -13,8 +13,8 @@ export interface RunningBackend {
   broker: RunningApp;
   provisioning: RunningApp;
   faultFeedback: RunningApp;
-  /** How the broker hands device messages to the services of this process. */
-  deviceMessages: InProcessDeviceMessages;
+  /** How the broker hands device messages to the services of this process (none with EVENT_BUS_URL: RabbitMQ carries them). */
+  deviceMessages: InProcessDeviceMessages | undefined;
   stop(): Promise<void>;
 }
 
@@ -41,11 +41,11 @@ export async function startBackend(config: AppConfig, logger: Logger): Promise<R
       { applied: database.applied },
       database.applied.length ? `applied ${database.applied.length} migration(s)` : 'database schema up to date',
     );
-    // One process: the broker hands device messages to the services in memory (no second MQTT hop).
-    const deviceMessages = new InProcessDeviceMessages();
+    // One process: the broker hands device messages to the services in memory (no second MQTT hop), unless RabbitMQ carries them.
+    const deviceMessages = config.eventBus.url ? undefined : new InProcessDeviceMessages();
     const broker = await startBroker({ config, databaseUrl, logger, deviceMessages });
     started.push(broker);
-    started.push({ stop: () => deviceMessages.close() });
+    if (deviceMessages) started.push({ stop: () => deviceMessages.close() });
     // The services reach the broker of this process, wherever it landed.
     const serviceConfig = validateConfig({
       ...structuredClone(config),
@@ -60,7 +60,7 @@ export async function startBackend(config: AppConfig, logger: Logger): Promise<R
     } as unknown as Record<string, unknown>);
     const faultFeedback = await startFaultFeedback({ config: faultsConfig, databaseUrl, logger, deviceMessages });
     started.push(faultFeedback);
-    deviceMessages.allConsumersStarted();
+    deviceMessages?.allConsumersStarted();
     return { config: serviceConfig, databaseUrl, broker, provisioning, faultFeedback, deviceMessages, stop: stopAll };
   } catch (error) {
     await stopAll();

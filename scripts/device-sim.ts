@@ -3,6 +3,7 @@ import { FAULT_SEVERITIES } from '#libs/mqtt-contract';
 import { commandLine, progress, usageError } from './cli.js';
 import { parseLabels, parseTokens, simulate, type SimulatedDevice, type SimulationProgress } from './device-simulator.js';
 import { otaOptions } from './simulator/ota-options.js';
+import { STATE_BEHAVIOURS, type StateBehaviour } from './simulator/state.js';
 import { DEFAULT_TELEMETRY_POINTS } from './simulator/telemetry.js';
 
 // `npm run device:sim -- ...`: plays one or many appliances against the broker with their own
@@ -19,6 +20,9 @@ const usage = `usage: npm run device:sim -- (--sn <SN> --secret <secret> | --lab
            [--batch <n>] [--for <s>]     readings per message (default 10, at most 500); for how long (default 60 s)
            [--points <id,id>]            the points reported in turn (default water_temp,energy: the HT1 heater's)
          [--stay]                        stay connected and print what arrives, until Ctrl-C
+         [--state apply|reject]          apply desired states and report the version, or reject them (stays connected)
+           [--initial <json>]            the settings reported on connecting, e.g. '{"power":false,"target_temp":50}'
+         [--offline <s>]                 stay offline this long before connecting (requests made meanwhile arrive retained)
          [--ota update|fail-install|corrupt|silent|old-version]   take firmware jobs so (needs --firmware; stays connected)
          [--trust-keys <keys.json>]      the maker's public keys [{id, publicKey}] (default: FIRMWARE_SIGNING_KEYS)
          [--ota-chunk <bytes>]           download in ranged requests of this size
@@ -47,6 +51,9 @@ const { values } = commandLine(usage, {
   'trust-keys': { type: 'string' },
   'ota-chunk': { type: 'string' },
   wait: { type: 'string' },
+  state: { type: 'string' },
+  initial: { type: 'string' },
+  offline: { type: 'string' },
 });
 
 let devices: SimulatedDevice[];
@@ -71,6 +78,11 @@ if (values.severity && !(FAULT_SEVERITIES as readonly string[]).includes(values.
   fail(`--severity must be one of ${FAULT_SEVERITIES.join(', ')}`);
 
 const ota = values.ota ? await otaOptions(values, fail) : undefined;
+if (values.state && !(STATE_BEHAVIOURS as readonly string[]).includes(values.state))
+  fail(`--state must be one of ${STATE_BEHAVIOURS.join(', ')}`);
+const state = values.state
+  ? { behaviour: values.state as StateBehaviour, initial: values.initial ? initialSettings(values.initial) : undefined }
+  : undefined;
 
 const url = values.url ?? process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 process.stderr.write(`simulating ${devices.length} appliance(s) against ${url}\n`);
@@ -96,6 +108,8 @@ const simulation = await simulate(
       : undefined,
     stay: values.stay,
     ota,
+    state,
+    offlineMs: values.offline ? positive(values.offline, '--offline') * 1000 : undefined,
     waitMs: values.wait ? positive(values.wait, '--wait') : undefined,
   },
   {
@@ -106,7 +120,7 @@ const simulation = await simulate(
   },
 );
 draw(simulation.progress, true);
-if (values.stay || ota) {
+if (values.stay || ota || state) {
   process.stderr.write('connected; Ctrl-C to stop\n');
   process.once('SIGINT', () => void simulation.stop().then(() => process.exit(0)));
 } else {
@@ -154,6 +168,22 @@ function rate(raw: string): number {
   if (!Number.isFinite(value) || value <= 0 || value > 1000)
     fail('--telemetry must be readings per second per device, above 0 and at most 1000');
   return value;
+}
+
+function initialSettings(raw: string): Record<string, boolean | number | string> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    fail('--initial must be a JSON object of point: value');
+  }
+  const ok =
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    Object.values(parsed).every((value) => ['boolean', 'number', 'string'].includes(typeof value));
+  if (!ok) fail('--initial must be a JSON object of point: value (true/false, numbers or strings)');
+  return parsed as Record<string, boolean | number | string>;
 }
 
 function fail(message: string): never {

@@ -4,6 +4,7 @@ import { FAULT_SEVERITIES, topics, type FaultReportPayload, type PairingResultPa
 import { readCsv } from '#libs/platform';
 import { connectAppliance } from './simulator/connect.js';
 import { OtaDevice, type OtaBehaviour, type OtaEvent, type TrustedKey } from './simulator/ota.js';
+import { StateDevice, type StateEvent, type StateOptions } from './simulator/state.js';
 import { sendTelemetry, type TelemetryOptions } from './simulator/telemetry.js';
 
 /** One appliance the simulator plays: its SN and secret, and the pairing token to confirm, if any. */
@@ -35,6 +36,10 @@ export interface SimulationOptions {
   ota?: { behaviour: OtaBehaviour; trustedKeys: TrustedKey[]; chunkBytes?: number };
   /** Report readings on devices/<sn>/telemetry (scripts/simulator/telemetry.ts), every device at once. */
   telemetry?: TelemetryOptions;
+  /** Apply (or reject) desired states as they arrive (scripts/simulator/state.ts), staying connected. */
+  state?: StateOptions;
+  /** Stay offline this many milliseconds before connecting (a request made meanwhile arrives retained). */
+  offlineMs?: number;
 }
 
 /** What happened, one line per event; the CLI prints each as a JSON line. */
@@ -47,7 +52,8 @@ export type SimulationEvent =
   | { sn: string; event: 'reset' }
   | { sn: string; event: 'telemetry'; messages: number; readings: number }
   | { sn: string; event: 'message'; topic: string; payload: string }
-  | OtaEvent;
+  | OtaEvent
+  | StateEvent;
 
 export interface SimulationProgress {
   total: number;
@@ -69,7 +75,8 @@ export interface Simulation {
  * Plays appliances against the broker exactly as the contract says a device
  * behaves: clientId = username = SN, password = secret; confirms its pairing
  * token and waits for the result; publishes status, fault reports (QoS 1,
- * waiting for the ack), a factory reset, and readings at a chosen rate.
+ * waiting for the ack), a factory reset, and readings at a chosen rate;
+ * applies (or rejects) desired states and reports the version.
  */
 export async function simulate(
   options: SimulationOptions,
@@ -96,6 +103,7 @@ export async function simulate(
   const tick = () => listeners.onProgress?.(progress);
 
   const play = async (device: SimulatedDevice) => {
+    if (options.offlineMs) await new Promise((resolve) => setTimeout(resolve, options.offlineMs));
     let client: MqttClient;
     try {
       client = await connectAppliance(options.url, device);
@@ -108,7 +116,9 @@ export async function simulate(
     progress.connected += 1;
     emit({ sn: device.sn, event: 'connected' });
     tick();
+    const state = options.state ? StateDevice.listen(client, device.sn, options.state, emit) : undefined;
     await client.subscribeAsync(`devices/${device.sn}/#`, { qos: 1 });
+    await state?.reportInitial();
     if (options.stay) {
       client.on('message', (topic, payload) => emit({ sn: device.sn, event: 'message', topic, payload: payload.toString('utf8') }));
     }
@@ -184,7 +194,7 @@ export async function simulate(
     await Promise.all(otaDevices.map((device) => device.stop()));
     await Promise.all(clients.map((client) => client.endAsync().catch(() => undefined)));
   };
-  if (!options.stay && !options.ota) await stop();
+  if (!options.stay && !options.ota && !options.state) await stop();
   return { events, progress, stop };
 }
 

@@ -39,12 +39,20 @@ describe('devices of an account', () => {
     (await call('GET', `${url}/v1/devices/history`, { token: user.accessToken })).body as Array<Record<string, unknown>>;
   const share = (owner: SignedIn, sn: string, phone: string) =>
     call('POST', `${url}/v1/devices/${sn}/members`, { token: owner.accessToken, body: { phone } });
+  /** Shares with an account, which then signs in again: the share becomes a membership. */
+  const shareWith = async (owner: SignedIn, sn: string, member: SignedIn) => {
+    const shared = await share(owner, sn, member.phone);
+    expect(shared.status).toBe(202);
+    await signIn(backend, member.phone);
+  };
+  const membersOf = async (owner: SignedIn, sn: string) =>
+    (await call('GET', `${url}/v1/devices/${sn}/members`, { token: owner.accessToken })).body as Array<Record<string, unknown>>;
 
   it('lists owned and shared devices with online and lastSeenAt from the broker', async () => {
     const owner = await signIn(backend);
     const member = await signIn(backend);
     const device = await owned(owner);
-    expect((await share(owner, device.sn, member.phone)).status).toBe(201);
+    await shareWith(owner, device.sn, member);
     const seen = await eventually(async () => {
       const [entry] = await devicesOf(owner);
       return entry?.lastSeenAt ? entry : undefined;
@@ -67,20 +75,28 @@ describe('devices of an account', () => {
     expect(await devicesOf(await signIn(backend))).toEqual([]);
   });
 
-  it('shares by phone: owner only, an existing account only; a member cannot unbind or share further', async () => {
+  it('shares by phone: owner only; the share takes effect when that phone signs in; a member cannot unbind or share further', async () => {
     const owner = await signIn(backend);
     const member = await signIn(backend);
     const third = await signIn(backend);
     const device = await owned(owner);
 
     const added = await share(owner, device.sn, member.phone);
-    expect(added.status).toBe(201);
-    expect(added.body).toEqual({ sn: device.sn, userId: member.userId, addedAt: expect.any(String) });
-    expect((await share(owner, device.sn, member.phone)).status).toBe(201); // again: still one membership
+    expect(added.status).toBe(202);
+    expect(added.body).toEqual({ sn: device.sn, status: 'pending', expiresAt: expect.stringMatching(/^\d{4}-/) });
+    expect((await share(owner, device.sn, member.phone)).status).toBe(202); // again: still one invitation
+    expect(await sql(backend, 'SELECT sn FROM device_invitations WHERE owner_id = $1', [owner.userId])).toEqual([{ sn: device.sn }]);
+    // Nothing changes for the invited account until it signs in.
+    expect(await membersOf(owner, device.sn)).toEqual([]);
+    expect(await devicesOf(member)).toEqual([]);
+    await signIn(backend, member.phone);
+    expect(await sql(backend, 'SELECT user_id FROM device_members WHERE sn = $1', [device.sn])).toEqual([{ user_id: member.userId }]);
+    expect(await sql(backend, 'SELECT sn FROM device_invitations WHERE owner_id = $1', [owner.userId])).toEqual([]);
+    expect(await devicesOf(member)).toEqual([expect.objectContaining({ sn: device.sn, role: 'member' })]);
+    // Sharing with a member again waits for their next sign-in and still leaves one membership.
+    await shareWith(owner, device.sn, member);
     expect(await sql(backend, 'SELECT user_id FROM device_members WHERE sn = $1', [device.sn])).toEqual([{ user_id: member.userId }]);
 
-    const unknownPhone = await share(owner, device.sn, newPhone());
-    expect([unknownPhone.status, unknownPhone.body.error]).toEqual([404, 'NOT_FOUND']);
     const badPhone = await share(owner, device.sn, '12345');
     expect([badPhone.status, badPhone.body.error]).toEqual([400, 'VALIDATION_FAILED']);
     const self = await share(owner, device.sn, owner.phone);
@@ -100,8 +116,8 @@ describe('devices of an account', () => {
     expect(strangerShares.status).toBe(404);
     expect(await sql(backend, 'SELECT owner_id FROM device_bindings WHERE sn = $1', [device.sn])).toEqual([{ owner_id: owner.userId }]);
 
-    const list = await call('GET', `${url}/v1/devices/${device.sn}/members`, { token: owner.accessToken });
-    expect(list.body).toEqual([{ sn: device.sn, userId: member.userId, addedAt: added.body.addedAt }]);
+    const list = await membersOf(owner, device.sn);
+    expect(list).toEqual([{ sn: device.sn, userId: member.userId, addedAt: expect.any(String) }]);
 
     const removed = await call('DELETE', `${url}/v1/devices/${device.sn}/members/${member.userId}`, { token: owner.accessToken });
     expect(removed.status).toBe(204);
@@ -114,12 +130,69 @@ describe('devices of an account', () => {
     ]);
   });
 
+  it('answers a share the same whether or not the phone has an account; a new phone becomes a member when it signs up', async () => {
+    const owner = await signIn(backend);
+    const existing = await signIn(backend);
+    const device = await owned(owner);
+    const newcomerPhone = newPhone();
+
+    const toAccount = await share(owner, device.sn, existing.phone);
+    const toNobody = await share(owner, device.sn, newcomerPhone);
+    expect(toNobody.status).toBe(toAccount.status);
+    expect(Object.keys(toNobody.body).sort()).toEqual(Object.keys(toAccount.body).sort());
+    expect({ ...toNobody.body, expiresAt: 'x' }).toEqual({ ...toAccount.body, expiresAt: 'x' });
+    // What the owner can read afterwards does not tell them apart either.
+    expect(await membersOf(owner, device.sn)).toEqual([]);
+
+    const newcomer = await signIn(backend, newcomerPhone);
+    expect(await devicesOf(newcomer)).toEqual([expect.objectContaining({ sn: device.sn, role: 'member' })]);
+    expect((await historyOf(newcomer)).map((entry) => entry.event)).toEqual(['shared']);
+    expect(await membersOf(owner, device.sn)).toEqual([{ sn: device.sn, userId: newcomer.userId, addedAt: expect.any(String) }]);
+  });
+
+  it('an account already signed in becomes a member when it renews its login', async () => {
+    const owner = await signIn(backend);
+    const member = await signIn(backend);
+    const device = await owned(owner);
+    expect((await share(owner, device.sn, member.phone)).status).toBe(202);
+    expect(await devicesOf(member)).toEqual([]);
+    const renewed = await call('POST', `${url}/v1/auth/refresh`, { body: { refreshToken: member.refreshToken } });
+    expect(renewed.status).toBe(200);
+    expect(await devicesOf(member)).toEqual([expect.objectContaining({ sn: device.sn, role: 'member' })]);
+  });
+
+  it("a share waiting for a phone goes with the device's unbinding, its factory reset and the owner's erasure; the owner's export lists it", async () => {
+    const owner = await signIn(backend);
+    const waiting = newPhone();
+    const device = await owned(owner);
+    await share(owner, device.sn, waiting);
+    const exported = await call('GET', `${url}/v1/me/export`, { token: owner.accessToken });
+    expect(exported.body.deviceInvitations).toEqual([
+      { sn: device.sn, phone: waiting, createdAt: expect.any(String), expiresAt: expect.any(String) },
+    ]);
+
+    expect((await call('DELETE', `${url}/v1/devices/${device.sn}`, { token: owner.accessToken })).status).toBe(204);
+    expect(await sql(backend, 'SELECT sn FROM device_invitations WHERE sn = $1', [device.sn])).toEqual([]);
+    const invitee = await signIn(backend, waiting);
+    expect(await devicesOf(invitee)).toEqual([]);
+
+    const resetOne = await owned(owner);
+    await share(owner, resetOne.sn, newPhone());
+    await resetOne.client.publishAsync(topics.reset(resetOne.sn), '{}', { qos: 1 });
+    await eventually(async () => (await sql(backend, 'SELECT sn FROM device_invitations WHERE sn = $1', [resetOne.sn])).length === 0);
+
+    const kept = await owned(owner);
+    await share(owner, kept.sn, newPhone());
+    expect((await call('DELETE', `${url}/v1/me`, { token: owner.accessToken })).status).toBe(204);
+    expect(await sql(backend, 'SELECT sn FROM device_invitations WHERE owner_id = $1', [owner.userId])).toEqual([]);
+  });
+
   it('unbind: owner only; members lose access; the device keeps its credentials and can be paired again', async () => {
     const owner = await signIn(backend);
     const member = await signIn(backend);
     const next = await signIn(backend);
     const device = await owned(owner);
-    await share(owner, device.sn, member.phone);
+    await shareWith(owner, device.sn, member);
 
     const unbound = await call('DELETE', `${url}/v1/devices/${device.sn}`, { token: owner.accessToken });
     expect(unbound.status).toBe(204);
@@ -146,7 +219,7 @@ describe('devices of an account', () => {
     const owner = await signIn(backend);
     const member = await signIn(backend);
     const device = await owned(owner);
-    await share(owner, device.sn, member.phone);
+    await shareWith(owner, device.sn, member);
     await device.client.publishAsync(topics.reset(device.sn), '{}', { qos: 1 });
     await eventually(async () => (await sql(backend, 'SELECT sn FROM device_bindings WHERE sn = $1', [device.sn])).length === 0);
     expect(await sql(backend, 'SELECT sn FROM device_members WHERE sn = $1', [device.sn])).toEqual([]);
@@ -184,8 +257,8 @@ describe('devices of an account', () => {
     const member = await signIn(backend);
     const device = await owned(owner);
     const theirs = await owned(member);
-    await share(owner, device.sn, member.phone);
-    await share(member, theirs.sn, owner.phone);
+    await shareWith(owner, device.sn, member);
+    await shareWith(member, theirs.sn, owner);
 
     const exported = await call('GET', `${url}/v1/me/export`, { token: owner.accessToken });
     expect(exported.body.devices).toEqual(

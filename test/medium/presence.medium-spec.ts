@@ -1,16 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  CredentialChangeNotifier,
-  DEVICES_ENTITIES,
-  DeviceRegistry,
-  DevicesModule,
-  PresenceRecorder,
-  sqlCredentialLoader,
-} from '#libs/devices';
-import { IDENTITY_ENTITIES } from '#libs/identity';
-import { PrivacyModule } from '#libs/privacy';
+import { DeviceRegistry, PresenceRecorder, sqlCredentialLoader } from '#libs/devices';
 import { newDeviceRow } from '../factories/devices.js';
-import { startMedium, type MediumWorld } from '../support/medium.js';
+import { startDevicesMedium, type MediumWorld } from '../support/medium.js';
 
 /**
  * What the broker writes and reads of devices, on the real schema: presence
@@ -22,10 +13,7 @@ describe('presence and the credential loader', () => {
   let sns: string[];
 
   beforeAll(async () => {
-    world = await startMedium({
-      imports: [PrivacyModule, DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: { notify: async () => undefined } })],
-      entities: [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES],
-    });
+    world = await startDevicesMedium();
     const rows = [newDeviceRow(), newDeviceRow()].map((row) => ({ ...row, firmware: null }));
     await world.app.get(DeviceRegistry).register(rows);
     sns = rows.map((row) => row.sn);

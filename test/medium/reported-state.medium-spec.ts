@@ -1,19 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  CredentialChangeNotifier,
-  DEVICES_ENTITIES,
-  DeviceOwnership,
-  DeviceRegistry,
-  DevicesModule,
-  ModelCatalog,
-  readModelDefinition,
-  ReadModel,
-  ReportedState,
-} from '#libs/devices';
-import { IDENTITY_ENTITIES } from '#libs/identity';
-import { ConsentService, PrivacyModule } from '#libs/privacy';
+import { DeviceOwnership, DeviceRegistry, ModelCatalog, readModelDefinition, ReadModel, ReportedState } from '#libs/devices';
 import { newDeviceRow } from '../factories/devices.js';
-import { insertUser, startMedium, type MediumWorld } from '../support/medium.js';
+import { insertSignedUpUser, startDevicesMedium, type MediumWorld } from '../support/medium.js';
 
 /**
  * ReportedState on the real schema: per point the newest value by its time
@@ -25,10 +13,7 @@ describe('reported state', () => {
   let reported: ReportedState;
 
   beforeAll(async () => {
-    world = await startMedium({
-      imports: [PrivacyModule, DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: { notify: async () => undefined } })],
-      entities: [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES],
-    });
+    world = await startDevicesMedium();
     reported = world.app.get(ReportedState);
   });
 
@@ -36,11 +21,7 @@ describe('reported state', () => {
     await world?.close();
   });
 
-  async function account(): Promise<string> {
-    const id = await insertUser(world);
-    await world.app.get(ConsentService).acceptService(undefined, id, 'login');
-    return id;
-  }
+  const account = () => insertSignedUpUser(world);
 
   async function ownedDevice(ownerId: string | null): Promise<string> {
     const { issued } = await world.app.get(DeviceRegistry).register([{ ...newDeviceRow({ model: 'HT1' }), firmware: null }]);

@@ -1,17 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  CredentialChangeNotifier,
-  DEVICES_ENTITIES,
-  DeviceRegistry,
-  DevicesModule,
-  formatQrPayload,
-  generateClaimCode,
-  StartPairing,
-} from '#libs/devices';
-import { IDENTITY_ENTITIES } from '#libs/identity';
-import { ConsentService, PrivacyModule } from '#libs/privacy';
+import { DeviceRegistry, formatQrPayload, generateClaimCode, StartPairing } from '#libs/devices';
 import { newDeviceRow } from '../factories/devices.js';
-import { insertUser, startMedium, type MediumWorld } from '../support/medium.js';
+import { insertSignedUpUser, startDevicesMedium, type MediumWorld } from '../support/medium.js';
 
 /**
  * StartPairing on the real schema: the claim-code lockout (five wrong claim
@@ -23,10 +13,7 @@ describe('start pairing: the claim-code lockout', () => {
   let start: StartPairing;
 
   beforeAll(async () => {
-    world = await startMedium({
-      imports: [PrivacyModule, DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: { notify: async () => undefined } })],
-      entities: [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES],
-    });
+    world = await startDevicesMedium();
     start = world.app.get(StartPairing);
   });
 
@@ -34,11 +21,7 @@ describe('start pairing: the claim-code lockout', () => {
     await world?.close();
   });
 
-  async function account(): Promise<string> {
-    const id = await insertUser(world);
-    await world.app.get(ConsentService).acceptService(undefined, id, 'login');
-    return id;
-  }
+  const account = () => insertSignedUpUser(world);
 
   async function appliance(): Promise<{ sn: string; qr: string }> {
     const { issued } = await world.app.get(DeviceRegistry).register([{ ...newDeviceRow(), firmware: null }]);

@@ -5,6 +5,9 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ConfigModule, loadConfig, type AppConfig } from '#libs/config';
 import { DatabaseModule, runMigrations, type EntityList } from '#libs/database';
+import { CredentialChangeNotifier, DEVICES_ENTITIES, DevicesModule } from '#libs/devices';
+import { IDENTITY_ENTITIES } from '#libs/identity';
+import { ConsentService, PrivacyModule } from '#libs/privacy';
 import { createTestDatabase } from './backend.js';
 
 /** What a medium spec works with: the services of its modules on a database of its own, migrated as in production. */
@@ -64,5 +67,20 @@ export async function insertUser(world: MediumWorld, options: { roles?: string[]
     options.phone ?? null,
     options.roles ?? ['user'],
   ]);
+  return id;
+}
+
+/** The devices context on the medium tier (identity's and devices' tables, privacy's services), as the device specs use it. */
+export function startDevicesMedium(): Promise<MediumWorld> {
+  return startMedium({
+    imports: [PrivacyModule, DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: { notify: async () => undefined } })],
+    entities: [...IDENTITY_ENTITIES, ...DEVICES_ENTITIES],
+  });
+}
+
+/** A user who signed up: the row, and the service accepted at sign-in as the identity context records it. */
+export async function insertSignedUpUser(world: MediumWorld): Promise<string> {
+  const id = await insertUser(world);
+  await world.app.get(ConsentService).acceptService(undefined, id, 'login');
   return id;
 }

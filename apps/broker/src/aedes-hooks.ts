@@ -1,8 +1,8 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialCache, CredentialHasher, PresenceRecorder } from '#libs/devices';
-import type { DeviceMessageSink } from '#libs/platform';
 import { canPublish, canReceive, canSubscribe, grantedQos } from '#libs/mqtt-contract';
+import type { DeviceMessageSink } from '#libs/platform';
 import { lowerRequestedQos } from './aedes-workarounds.js';
 import { addressKey, type AuthThrottle } from './auth-throttle.js';
 import type { BrokerMetrics } from './broker-metrics.js';
@@ -31,7 +31,7 @@ export interface HookDependencies {
   inflight: InflightDeliveries;
   metrics: BrokerMetrics;
   log: Logger;
-  /** Where device messages that services consume go (in-process under `npm start`); the PUBACK waits for it. */
+  /** Where the device messages services consume go (RabbitMQ with EVENT_BUS_URL, else the services of this process under `npm start`); a QoS 1 PUBACK waits for it. */
   sink?: DeviceMessageSink;
 }
 
@@ -56,7 +56,7 @@ const addressOf = (client: Client) => addressKey('remoteAddress' in client.conn 
  * load and the throttle's count of a failure.
  */
 export function aedesHooks(deps: HookDependencies): Hooks {
-  const { accounts, credentials, hasher, throttle, identities, presence, inflight, metrics, log } = deps;
+  const { accounts, credentials, hasher, throttle, identities, presence, inflight, metrics, log, sink } = deps;
   const lowerQos = (client: Client, requested: 0 | 1 | 2) => {
     const identity = identities.get(client);
     return identity ? grantedQos(identity, requested) : requested;
@@ -155,15 +155,26 @@ export function aedesHooks(deps: HookDependencies): Hooks {
       metrics.messagesIn.inc();
       if (identity.kind !== 'device') return done(null);
       presence.seen(identity.sn);
-      const { sink } = deps;
       const kind = decision.kind;
       if (!sink || !kind || !sink.carries(kind)) return done(null);
-      // Aedes writes the PUBACK when done(null) is called: only once the message is safe where the sink put it.
-      sink.put({ sn: identity.sn, kind, topic: packet.topic, payload: packetPayload(packet.payload), qos: packet.qos === 0 ? 0 : 1 }).then(
+      const put = sink.put({
+        sn: identity.sn,
+        kind,
+        topic: packet.topic,
+        payload: packetPayload(packet.payload),
+        qos: packet.qos === 0 ? 0 : 1,
+      });
+      if (packet.qos === 0) {
+        // At most once: the device waits for nothing, so neither does the broker.
+        put.catch(() => metrics.dropped.inc({ reason: 'not_handed_on' }));
+        return done(null);
+      }
+      // Aedes writes the PUBACK only after done(null): once the message is safe where the sink put it (RabbitMQ confirmed it, or the service committed it).
+      put.then(
         () => done(null),
         (error: unknown) => {
           metrics.dropped.inc({ reason: 'not_handed_on' });
-          log.warn({ err: error, kind }, 'MQTT publish refused: not handed on to its service');
+          log.debug({ err: error, kind }, 'MQTT publish refused: not handed on to its service');
           done(new Error('publish not handed on'));
         },
       );

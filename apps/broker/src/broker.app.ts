@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '#libs/database';
 import { CredentialHasher } from '#libs/devices';
-import type { AppContext, RunningApp } from '#libs/platform';
+import { RabbitMqSink, type AppContext, type HealthCheck, type RunningApp } from '#libs/platform';
 import { aedesHooks } from './aedes-hooks.js';
 import { emitterBacklog } from './aedes-workarounds.js';
 import { openAuthThrottle } from './auth-throttle.stores.js';
@@ -54,6 +54,13 @@ async function start(
   const throttle = await openAuthThrottle(config.mqtt.authThrottle, config.devices.secretKey, shared.redis, log);
   cleanups.push(throttle.close);
 
+  // Opened before the node and closed after it, so the last messages a closing node takes still reach RabbitMQ.
+  const sink = config.eventBus.url ? new RabbitMqSink(config.eventBus, log) : undefined;
+  if (sink) {
+    await sink.start();
+    cleanups.push(() => sink.close());
+  }
+
   const identities = new ClientIdentities();
   const inflight = new InflightDeliveries();
   let broker: Aedes | undefined;
@@ -75,7 +82,7 @@ async function start(
     inflight,
     metrics,
     log,
-    sink: context.deviceMessages?.sink,
+    sink: sink ?? context.deviceMessages?.sink,
   });
   const node = await Aedes.createBroker({ ...shared.options, ...hooks, maxClientsIdLength: 128 });
   broker = node;
@@ -92,7 +99,9 @@ async function start(
   const mqtt = await startMqttListeners(node.handle, config, metrics, log);
   cleanups.push(mqtt.close);
   const mqttListener = { name: 'mqtt', isUp: async () => mqtt.isListening() && !node.closed };
-  const http = await startBrokerHttp(config, dataSource, mqttListener, metrics, context.logger);
+  const links: HealthCheck[] = [mqttListener];
+  if (sink) links.push({ name: 'eventBus', isUp: async () => sink.ready });
+  const http = await startBrokerHttp(config, dataSource, links, metrics, context.logger);
   cleanups.push(() => http.close());
 
   let stopping: Promise<void> | undefined;

@@ -6,16 +6,16 @@ import { HEALTH_CHECKS, HealthController, type HealthCheck } from '#libs/platfor
 import { BrokerMetrics } from './broker-metrics.js';
 import { MetricsController } from './metrics.controller.js';
 
-/** The broker's HTTP side: /health (database + MQTT listener) and /metrics. It shares the broker's database pool. */
+/** The broker's HTTP side: /health (database, MQTT listener, event bus when configured) and /metrics. It shares the broker's database pool. */
 @Module({})
 export class BrokerHttpModule {
-  static forRoot(config: AppConfig, dataSource: DataSource, mqttListener: HealthCheck, metrics: BrokerMetrics): DynamicModule {
+  static forRoot(config: AppConfig, dataSource: DataSource, links: HealthCheck[], metrics: BrokerMetrics): DynamicModule {
     return {
       module: BrokerHttpModule,
       imports: [ConfigModule.forRoot(config)],
       controllers: [HealthController, MetricsController],
       providers: [
-        { provide: HEALTH_CHECKS, useValue: [databaseHealthCheck(dataSource), mqttListener] },
+        { provide: HEALTH_CHECKS, useValue: [databaseHealthCheck(dataSource), ...links] },
         { provide: BrokerMetrics, useValue: metrics },
       ],
     };

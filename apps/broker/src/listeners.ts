@@ -61,11 +61,11 @@ export async function startMqttListeners(
 export function startBrokerHttp(
   config: AppConfig,
   dataSource: DataSource,
-  mqttListener: HealthCheck,
+  links: HealthCheck[],
   metrics: BrokerMetrics,
   logger: Logger,
 ): Promise<RunningHttpApp> {
-  return startHttpApp(BrokerHttpModule.forRoot(config, dataSource, mqttListener, metrics), {
+  return startHttpApp(BrokerHttpModule.forRoot(config, dataSource, links, metrics), {
     name: 'broker',
     title: 'Broker',
     port: config.ports.brokerHttp,

@@ -1,9 +1,10 @@
 import { Controller, Get, Param, Query, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { DeviceFaultsQuery, FaultReportsService, type FaultReportView } from '#libs/faults';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
-import { SnParam } from '#libs/platform';
+import { ApiErrors, SnParam } from '#libs/platform';
+import { FaultReportSchema } from './faults.schemas.js';
 
 @ApiTags('repairs')
 @ApiBearerAuth()
@@ -18,6 +19,8 @@ export class DeviceFaultsController {
     description:
       '`limit` (1-200, default 50) per page; the next page is `?before=<X-Next-Cursor>`, also given as a `Link: <...>; rel="next"` header. No header on the last page.',
   })
+  @ApiOkResponse({ type: [FaultReportSchema] })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', ['NOT_FOUND', 'no such device among yours'])
   async list(
     @CurrentUser() user: AuthUser,
     @Param('sn', SnParam) sn: string,

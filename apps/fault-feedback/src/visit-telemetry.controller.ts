@@ -17,6 +17,7 @@ export class VisitTelemetryController {
   @ApiOperation({ summary: "The visit's device readings of the last 24 hours, every history point; written to the owner's access log" })
   @ApiOkResponse({ type: VisitTelemetryView })
   @ApiErrors(
+    ['VALIDATION_FAILED', 'the id is not a UUID'],
     ['UNAUTHORIZED', 'no valid access token'],
     ['FORBIDDEN', 'not a technician, or not their open visit'],
     ['NOT_FOUND', 'no repair has this id'],

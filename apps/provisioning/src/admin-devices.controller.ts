@@ -1,9 +1,10 @@
 import { Controller, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { DeviceRegistry, parseDevicesCsv, validateDeviceRows } from '#libs/devices';
 import { JwtAuthGuard, Roles, RolesGuard } from '#libs/identity';
-import { DomainError, SnParam } from '#libs/platform';
+import { ApiErrors, DomainError, SnParam } from '#libs/platform';
+import { RegisteredDeviceSchema, RevokedSchema, RotatedSecretSchema } from './devices.schemas.js';
 
 /** One line of the answer: a new device with its secret (shown this once), or an SN left as it was. */
 export type RegisteredDeviceView =
@@ -25,6 +26,8 @@ export class AdminDevicesController {
   @ApiConsumes('application/json', 'text/csv')
   @ApiBody({ description: 'JSON `[{sn, mac, model, firmware?}]`, or CSV with header `sn,mac,model,firmware`' })
   @ApiOperation({ summary: 'Register a factory batch; secrets are shown once, SNs already registered are reported, not overwritten' })
+  @ApiCreatedResponse({ type: [RegisteredDeviceSchema] })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', ['PAYLOAD_TOO_LARGE', 'a CSV over 16 MiB: use the import CLI'])
   async register(@Req() request: Request): Promise<RegisteredDeviceView[]> {
     const rows = request.is('text/csv')
       ? validateDeviceRows(parseDevicesCsv(await readText(request)), 'csv')
@@ -40,6 +43,8 @@ export class AdminDevicesController {
   @Post(':sn/rotate-secret')
   @HttpCode(200)
   @ApiOperation({ summary: 'Issue a new device secret (shown once); the old one stops working and open connections close' })
+  @ApiOkResponse({ type: RotatedSecretSchema })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', ['NOT_FOUND', 'no such device'])
   async rotate(@Param('sn', SnParam) sn: string): Promise<{ sn: string; deviceSecret: string }> {
     return this.registry.rotateSecret(sn);
   }
@@ -47,6 +52,8 @@ export class AdminDevicesController {
   @Post(':sn/revoke')
   @HttpCode(200)
   @ApiOperation({ summary: 'Revoke the device secret; an open connection is dropped. Rotating later re-activates it' })
+  @ApiOkResponse({ type: RevokedSchema })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', 'FORBIDDEN', ['NOT_FOUND', 'no such device'])
   async revoke(@Param('sn', SnParam) sn: string): Promise<{ sn: string; revokedAt: string }> {
     return this.registry.revoke(sn);
   }

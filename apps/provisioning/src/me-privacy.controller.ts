@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
 import {
@@ -12,6 +12,8 @@ import {
   type AccessLogEntry,
   type ConsentView,
 } from '#libs/privacy';
+import { ApiErrors } from '#libs/platform';
+import { AccessLogEntrySchema, ConsentSchema, ExportSchema, RestrictionSchema } from './privacy.schemas.js';
 
 /** The caller's privacy rights: consents, restriction, export, erasure, access log. */
 @ApiTags('me')
@@ -28,12 +30,21 @@ export class MePrivacyController {
 
   @Get('consents')
   @ApiOperation({ summary: 'My consent per purpose' })
+  @ApiOkResponse({ type: [ConsentSchema] })
+  @ApiErrors('UNAUTHORIZED')
   list(@CurrentUser() user: AuthUser): Promise<ConsentView[]> {
     return this.consents.list(user.id);
   }
 
   @Put('consents/:purpose')
   @ApiOperation({ summary: 'Grant or withdraw a purpose; a withdrawal erases what was held only for it before answering' })
+  @ApiOkResponse({ type: ConsentSchema })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    ['NOT_FOUND', 'no such purpose'],
+    ['CONFLICT', 'service ends only by deleting the account'],
+  )
   set(@CurrentUser() user: AuthUser, @Param('purpose') purpose: string, @Body() body: SetConsentDto): Promise<ConsentView> {
     return this.consents.set(user.id, purpose, body.granted);
   }
@@ -41,12 +52,16 @@ export class MePrivacyController {
   @Post('restriction')
   @HttpCode(200)
   @ApiOperation({ summary: 'Restrict processing: while true, nothing beyond the service purpose is processed' })
+  @ApiOkResponse({ type: RestrictionSchema })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED')
   restrict(@CurrentUser() user: AuthUser, @Body() body: SetRestrictionDto): Promise<{ restricted: boolean }> {
     return this.consents.restrict(user.id, body.restricted);
   }
 
   @Get('export')
   @ApiOperation({ summary: 'Everything held about me, as JSON (streamed: readings are written as they are read)' })
+  @ApiOkResponse({ type: ExportSchema })
+  @ApiErrors('UNAUTHORIZED')
   async export(@CurrentUser() user: AuthUser, @Res() response: Response): Promise<void> {
     const chunks = this.exports.stream(user.id);
     // The first chunk before any header: a failure there is still an ordinary error answer.
@@ -68,6 +83,8 @@ export class MePrivacyController {
 
   @Get('access-log')
   @ApiOperation({ summary: 'Every read of my data by staff' })
+  @ApiOkResponse({ type: [AccessLogEntrySchema] })
+  @ApiErrors('UNAUTHORIZED')
   accessLogOf(@CurrentUser() user: AuthUser): Promise<AccessLogEntry[]> {
     return this.accessLog.list(user.id);
   }
@@ -75,6 +92,8 @@ export class MePrivacyController {
   @Delete()
   @HttpCode(204)
   @ApiOperation({ summary: 'Erase my account: personal data deleted or de-identified everywhere, logins ended' })
+  @ApiNoContentResponse({ description: 'Erased' })
+  @ApiErrors('UNAUTHORIZED')
   async erase(@CurrentUser() user: AuthUser): Promise<void> {
     await this.eraseAccount.execute(user.id);
   }

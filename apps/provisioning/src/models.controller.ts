@@ -34,7 +34,11 @@ export class ModelsController {
   @Get('models/:model')
   @ApiOperation({ summary: "A model's definition: its data points" })
   @ApiOkResponse({ type: ModelDefinitionView })
-  @ApiErrors(['NOT_FOUND', 'no definition for this model'], ['UNAUTHORIZED', 'no valid access token'])
+  @ApiErrors(
+    ['VALIDATION_FAILED', 'not a model name'],
+    ['NOT_FOUND', 'no definition for this model'],
+    ['UNAUTHORIZED', 'no valid access token'],
+  )
   async read(@Param('model', ModelParam) model: string): Promise<ModelDefinitionView> {
     return toModelView(await this.readModel.execute(model));
   }

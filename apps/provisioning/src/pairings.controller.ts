@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Param, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ReadPairingStatus, StartPairing, StartPairingDto, type PairingStatus, type StartPairingInput } from '#libs/devices';
 import { CurrentUser, JwtAuthGuard, type AuthUser } from '#libs/identity';
-import { RateLimit, UuidParam } from '#libs/platform';
+import { ApiErrors, RateLimit, UuidParam } from '#libs/platform';
+import { AlreadyYoursSchema, PairingStartedSchema, PairingStatusSchema } from './devices.schemas.js';
 
 export type PairingAnswer =
   | { pairingId: string; sn: string; token: string; expiresAt: string }
@@ -28,6 +29,16 @@ export class PairingsController {
       '200 {pairingId, sn, status:"bound", boundAt} when the caller already owns the appliance (no second binding). ' +
       '409 DEVICE_ALREADY_BOUND when another account owns it.',
   })
+  @ApiCreatedResponse({ type: PairingStartedSchema })
+  @ApiOkResponse({ type: AlreadyYoursSchema, description: 'The caller already owns the appliance' })
+  @ApiErrors(
+    'VALIDATION_FAILED',
+    'UNAUTHORIZED',
+    ['FORBIDDEN', 'wrong claim code'],
+    ['NOT_FOUND', 'no such device'],
+    ['DEVICE_ALREADY_BOUND', 'another account owns it'],
+    ['TOO_MANY_REQUESTS', 'five wrong claim codes in an hour, or too many calls from this address (Retry-After)'],
+  )
   async start(
     @CurrentUser() user: AuthUser,
     @Body() body: StartPairingDto,
@@ -45,6 +56,8 @@ export class PairingsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Status of my pairing: pending, bound, expired or rejected' })
+  @ApiOkResponse({ type: PairingStatusSchema })
+  @ApiErrors('VALIDATION_FAILED', 'UNAUTHORIZED', ['NOT_FOUND', 'no such pairing of yours'])
   status(@CurrentUser() user: AuthUser, @Param('id', UuidParam) id: string): Promise<{ status: PairingStatus }> {
     return this.readStatus.execute(user.id, id);
   }

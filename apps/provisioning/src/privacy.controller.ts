@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { PolicyService, type PolicyOverview } from '#libs/privacy';
+import { PolicyOverviewSchema } from './privacy.schemas.js';
 
 @ApiTags('privacy')
 @Controller('v1/privacy')
@@ -9,6 +10,7 @@ export class PrivacyController {
 
   @Get('policy')
   @ApiOperation({ summary: 'The privacy policy version in force and the announced upcoming ones' })
+  @ApiOkResponse({ type: PolicyOverviewSchema })
   policy(): Promise<PolicyOverview> {
     return this.policies.overview();
   }

@@ -4,6 +4,7 @@ import { ConfigModule, type AppConfig } from '#libs/config';
 import { DatabaseModule, healthChecksProvider } from '#libs/database';
 import { IdentityModule } from '#libs/identity';
 import { CredentialChangeNotifier, DevicesModule, MqttCredentialChangeNotifier } from '#libs/devices';
+import { DesiredStateNotifier, DesiredStateNotifierModule, DeviceControlModule, MqttDesiredStateNotifier } from '#libs/devices';
 import { DownloadUrls, FirmwareModule, MqttOtaJobNotifier, OtaJobNotifier } from '#libs/firmware';
 import { HealthController, MqttLink } from '#libs/platform';
 import { PrivacyModule, RetentionJob } from '#libs/privacy';
@@ -27,6 +28,8 @@ import { PairingsController } from './pairings.controller.js';
 import { PRIVACY_PARTICIPANTS, PROVISIONING_ENTITIES } from './privacy-entities.js';
 import { PrivacyController } from './privacy.controller.js';
 import { TelemetryHandler } from './telemetry.handler.js';
+import { DeviceStateController } from './device-state.controller.js';
+import { StateHandler } from './state.handler.js';
 
 @Module({})
 export class ProvisioningModule {
@@ -46,6 +49,8 @@ export class ProvisioningModule {
         }),
         TelemetryModule,
         ScheduleModule.forRoot(),
+        DesiredStateNotifierModule.forRoot({ provide: DesiredStateNotifier, useValue: new MqttDesiredStateNotifier(mqtt.client) }),
+        DeviceControlModule,
       ],
       controllers: [
         HealthController,
@@ -66,6 +71,8 @@ export class ProvisioningModule {
         DeviceTelemetryController,
         AdminTelemetryController,
         TelemetryHandler,
+        DeviceStateController,
+        StateHandler,
       ],
       providers: [{ provide: MqttLink, useValue: mqtt }, healthChecksProvider(mqtt.health), RetentionJob],
     };

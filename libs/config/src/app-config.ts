@@ -44,6 +44,39 @@ export class RedisConfig {
   url!: string;
 }
 
+/** An amqp:// URL the client can dial: one host, a port when given, nothing a list or a typo leaves behind. */
+function isAmqpUrl(value: unknown): boolean {
+  if (value === '') return true;
+  if (typeof value !== 'string' || !/^amqps?:\/\/[^,\s]+$/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return url.hostname !== '' && (url.port === '' || Number(url.port) > 0);
+  } catch {
+    return false;
+  }
+}
+
+/** RabbitMQ between broker nodes and services (EVENT_BUS_URL); empty means no bus. */
+export class EventBusConfig {
+  @ValidateBy({
+    name: 'isAmqpUrl',
+    validator: {
+      validate: isAmqpUrl,
+      defaultMessage: () => '$property must be empty or one amqp:// or amqps:// URL (amqp://user:pass@host:5672/vhost)',
+    },
+  })
+  url!: string;
+  /** Names of the exchanges and queues start with this, so several deployments (or test suites) share one RabbitMQ. */
+  @Matches(/^[a-z0-9][a-z0-9_-]{0,39}$/, { message: '$property must be 1-40 lowercase letters, digits, - or _' })
+  queuePrefix!: string;
+  /** Queues per consuming service; a device's messages always go to the same one (hash of its SN). Fixed once chosen. */
+  @IsInt() @Min(1) @Max(256) partitions!: number;
+  /** Deliveries of one message before it goes to the dead-letter queue. */
+  @IsInt() @Min(1) @Max(100) deliveryLimit!: number;
+  /** Unacknowledged messages a service holds per partition, so batching handlers can batch. */
+  @IsInt() @Min(1) @Max(10000) prefetch!: number;
+}
+
 export class LogConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) level!: string;
 }
@@ -265,6 +298,12 @@ export class FirmwareConfig {
   @IsInt() @Min(50) sweepIntervalMs!: number;
 }
 
+/** Desired state of devices (provisioning). */
+export class StateConfig {
+  /** How often a replica expires control requests past their deadline. */
+  @IsInt() @Min(50) sweepIntervalMs!: number;
+}
+
 const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** Express "trust proxy": empty (no proxy), a hop count, or the proxies' addresses, subnets and named ranges. */
@@ -322,6 +361,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => PortsConfig) ports!: PortsConfig;
   @ValidateNested() @Type(() => DatabaseConfig) database!: DatabaseConfig;
   @ValidateNested() @Type(() => RedisConfig) redis!: RedisConfig;
+  @ValidateNested() @Type(() => EventBusConfig) eventBus!: EventBusConfig;
   @ValidateNested() @Type(() => LogConfig) log!: LogConfig;
   @ValidateNested() @Type(() => MqttConfig) mqtt!: MqttConfig;
   @ValidateNested() @Type(() => DevicesConfig) devices!: DevicesConfig;
@@ -333,6 +373,7 @@ export class AppConfig {
   @ValidateNested() @Type(() => ConsoleConfig) console!: ConsoleConfig;
   @ValidateNested() @Type(() => FaultsConfig) faults!: FaultsConfig;
   @ValidateNested() @Type(() => FirmwareConfig) firmware!: FirmwareConfig;
+  @ValidateNested() @Type(() => StateConfig) state!: StateConfig;
   @ValidateNested() @Type(() => HttpConfig) http!: HttpConfig;
   @ValidateNested() @Type(() => TelemetryConfig) telemetry!: TelemetryConfig;
 }

@@ -19,6 +19,16 @@ describe('configuration', () => {
     expect(config.sms.driver).toBe('outbox');
   });
 
+  it('takes one amqp:// URL for the event bus, and never repeats it (with its password) in a refusal', () => {
+    expect(load({ EVENT_BUS_URL: 'amqp://user:secret@rabbit:5672/appliances' }).eventBus.url).toBe(
+      'amqp://user:secret@rabbit:5672/appliances',
+    );
+    expect(load({}).eventBus.url).toBe('');
+    expect(() => load({ EVENT_BUS_URL: 'amqp://user:secret@a:5672,b:5672' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('secret') }),
+    );
+  });
+
   it('layers config/<NODE_ENV>.yaml over the defaults', () => {
     const config = loadConfig({ configDir, env: { NODE_ENV: 'test' } });
     expect(config.ports.mqtt).toBe(0);
@@ -42,6 +52,11 @@ describe('configuration', () => {
     [{ MQTT_URL: 'http://broker-1:1883' }, /mqtt\.url \(env MQTT_URL\)/],
     [{ MQTT_URL: 'mqtt://broker-1:1883,' }, /mqtt\.url \(env MQTT_URL\)/],
     [{ MQTT_URL: 'mqtt://broker-1:70000' }, /mqtt\.url \(env MQTT_URL\)/],
+    [{ EVENT_BUS_URL: 'amqp://a:5672,amqp://b:5672' }, /eventBus\.url \(env EVENT_BUS_URL\): eventBus\.url must be empty or one amqp:\/\//],
+    [{ EVENT_BUS_URL: 'rabbit:5672' }, /eventBus\.url \(env EVENT_BUS_URL\)/],
+    [{ EVENT_BUS_URL: 'amqp://guest:guest@host:0/' }, /eventBus\.url \(env EVENT_BUS_URL\)/],
+    [{ EVENT_BUS_PARTITIONS: '0' }, /eventBus\.partitions \(env EVENT_BUS_PARTITIONS\)/],
+    [{ EVENT_BUS_QUEUE_PREFIX: 'Has Space' }, /eventBus\.queuePrefix \(env EVENT_BUS_QUEUE_PREFIX\)/],
   ])('stops on a bad value and names the key: %j', (env, message) => {
     expect(() => load(env)).toThrow(ConfigError);
     expect(() => load(env)).toThrow(message);

@@ -3,8 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { IdentityDirectory } from '#libs/identity';
 import { DomainError } from '#libs/platform';
+import { PersonalDataWriter } from '#libs/privacy';
 import { BindingRepository, type DeviceRole, type OwnedOrSharedRow } from './binding.repository.js';
 import { DeviceHistory, type HistoryEntry } from './device-history.js';
+import { DeviceInvitationEntity } from './device-invitation.entity.js';
+import { DeviceInvitationRepository } from './device-invitation.repository.js';
 import { DeviceRelease } from './device-release.js';
 
 export interface DeviceView {
@@ -23,6 +26,16 @@ export function toDeviceView(row: OwnedOrSharedRow): DeviceView {
     online: row.online,
     lastSeenAt: row.last_seen_at ? new Date(row.last_seen_at).toISOString() : null,
   };
+}
+
+/** How long a share by phone waits for that phone to sign in. */
+export const INVITATION_DAYS = 30;
+
+/** The answer to a share by phone: the same whether or not the phone has an account. */
+export interface InvitationView {
+  sn: string;
+  status: 'pending';
+  expiresAt: string;
 }
 
 export interface MemberView {
@@ -45,6 +58,8 @@ export class DeviceOwnership {
     private readonly history: DeviceHistory,
     private readonly releases: DeviceRelease,
     private readonly identity: IdentityDirectory,
+    private readonly invitations: DeviceInvitationRepository,
+    private readonly writer: PersonalDataWriter,
   ) {}
 
   /** GET /v1/devices: owned and shared devices with presence. */
@@ -70,17 +85,34 @@ export class DeviceOwnership {
     return this.dataSource.transaction(async (manager) => ({ released: await this.releases.release(manager, sn, 'factory_reset', now) }));
   }
 
-  /** POST /v1/devices/:sn/members {phone}: the owner shares with an existing account. */
-  async addMember(ownerId: string, sn: string, phone: string, now = new Date()): Promise<MemberView> {
+  /**
+   * POST /v1/devices/:sn/members {phone}: the owner shares with whoever signs
+   * in with this phone. The answer and what the owner sees afterwards are the
+   * same whether or not the phone has an account, so sharing cannot be used to
+   * learn who is a customer: the share waits, and becomes a membership when
+   * that phone next signs in or renews its login (acceptInvitations).
+   */
+  async addMember(ownerId: string, sn: string, phone: string, now = new Date()): Promise<InvitationView> {
     return this.dataSource.transaction(async (manager) => {
       await this.requireOwner(manager, ownerId, sn, 'share it');
-      const memberId = await this.identity.activeAccountByPhone(phone, manager);
-      if (!memberId) throw new DomainError('NOT_FOUND', 'No account with this phone');
-      if (memberId === ownerId) throw new DomainError('CONFLICT', 'The owner already has the device');
-      const membership = await this.bindings.addMember(manager, sn, memberId, now);
-      if (membership.added) await this.history.record(manager, { userId: memberId, sn, role: 'member', event: 'shared', at: now });
-      return { sn, userId: memberId, addedAt: membership.addedAt.toISOString() };
+      // The owner's own phone is no secret to the owner.
+      if ((await this.identity.contactOf(ownerId, manager))?.phone === phone) {
+        throw new DomainError('CONFLICT', 'The owner already has the device');
+      }
+      const expiresAt = new Date(now.getTime() + INVITATION_DAYS * 86_400_000);
+      await this.invitations.deleteOne(manager, sn, phone);
+      await this.writer.insert(DeviceInvitationEntity, ownerId, { sn, phone, createdAt: now, expiresAt }, manager);
+      return { sn, status: 'pending', expiresAt: expiresAt.toISOString() };
     });
+  }
+
+  /** The account of `phone` signed in: each live share waiting for the phone becomes a membership. */
+  async acceptInvitations(manager: EntityManager, userId: string, phone: string, now: Date): Promise<void> {
+    for (const invitation of await this.invitations.takeFor(manager, phone, now)) {
+      if (invitation.ownerId === userId) continue;
+      const membership = await this.bindings.addMember(manager, invitation.sn, userId, now);
+      if (membership.added) await this.history.record(manager, { userId, sn: invitation.sn, role: 'member', event: 'shared', at: now });
+    }
   }
 
   /** GET /v1/devices/:sn/members (owner only). */

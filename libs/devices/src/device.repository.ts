@@ -91,6 +91,19 @@ export class DeviceRepository {
     return device?.model;
   }
 
+  /** Presence as the broker recorded it; undefined when no device has this SN. */
+  async presenceOf(
+    sn: string,
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<{ model: string; online: boolean; lastSeenAt: Date | null } | undefined> {
+    const [device] = (await manager.query('SELECT model, online, last_seen_at FROM devices WHERE sn = $1', [sn])) as Array<{
+      model: string;
+      online: boolean;
+      last_seen_at: Date | null;
+    }>;
+    return device && { model: device.model, online: device.online, lastSeenAt: device.last_seen_at ? new Date(device.last_seen_at) : null };
+  }
+
   /** Registry facts and current owner of many devices in one query; unknown SNs are absent. */
   async factsOf(sns: readonly string[], manager: EntityManager = this.dataSource.manager): Promise<Map<string, DeviceFacts>> {
     const rows = (await manager.query(

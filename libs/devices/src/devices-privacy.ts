@@ -1,19 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { SignInHook } from '#libs/identity';
 import { ErasureHook, ExportSection } from '#libs/privacy';
 import { BindingRepository } from './binding.repository.js';
 import { ClaimFailureRepository } from './claim-failure.repository.js';
 import { DeviceHistoryRepository } from './device-history.repository.js';
+import { DeviceInvitationRepository } from './device-invitation.repository.js';
 import { DeviceHistory } from './device-history.js';
-import { toDeviceView } from './device-ownership.service.js';
+import { DeviceOwnership, toDeviceView } from './device-ownership.service.js';
 import { DeviceRelease } from './device-release.js';
 import { PairingRepository } from './pairing.repository.js';
 import { ReportedPointRepository } from './reported-point.repository.js';
+import { DesiredStateRepository } from './desired-state.repository.js';
+import { toHistoryEntryView } from './state.dto.js';
 
 /**
  * Devices' part of an erasure: the person's devices are released (members
  * read `owner_left`; what they reported for the person goes with them), their
- * memberships, history, pairings and claim-code failures are deleted.
+ * memberships, history, pairings, claim-code failures and the shares they
+ * sent that still wait are deleted, with the state history of their devices;
+ * their control requests on devices others own stay in those owners' history
+ * without saying who asked. Retention erases an invitation's phone a day
+ * after it expired; the row then goes too.
  */
 @ErasureHook('devices')
 @Injectable()
@@ -25,6 +33,8 @@ export class DevicesErasure implements ErasureHook {
     private readonly pairings: PairingRepository,
     private readonly claimFailures: ClaimFailureRepository,
     private readonly reported: ReportedPointRepository,
+    private readonly desired: DesiredStateRepository,
+    private readonly invitations: DeviceInvitationRepository,
   ) {}
 
   async onAccountErased(manager: EntityManager, subjectId: string): Promise<void> {
@@ -35,6 +45,40 @@ export class DevicesErasure implements ErasureHook {
     await this.pairings.deleteOf(manager, subjectId);
     await this.claimFailures.deleteOf(manager, subjectId);
     await this.reported.deleteOfOwner(manager, subjectId);
+    await this.desired.deleteOfOwner(manager, subjectId);
+    await this.desired.forgetRequester(manager, subjectId);
+    await this.invitations.deleteOf(manager, subjectId);
+  }
+
+  async onRetentionApplied(manager: EntityManager): Promise<void> {
+    await this.invitations.deleteErased(manager);
+  }
+}
+
+/** `deviceInvitations` in GET /v1/me/export: the shares by phone the person sent that still wait for that phone to sign in. */
+@ExportSection('deviceInvitations')
+@Injectable()
+export class DeviceInvitationsExport implements ExportSection {
+  constructor(private readonly invitations: DeviceInvitationRepository) {}
+
+  async build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    return (await this.invitations.exportOf(manager, subjectId)).map((row) => ({
+      sn: row.sn,
+      phone: row.phone,
+      createdAt: new Date(row.created_at).toISOString(),
+      expiresAt: new Date(row.expires_at).toISOString(),
+    }));
+  }
+}
+
+/** Shares by phone become memberships when that phone signs in (or renews its login). */
+@SignInHook('devices')
+@Injectable()
+export class DevicesSignIn implements SignInHook {
+  constructor(private readonly ownership: DeviceOwnership) {}
+
+  onSignedIn(manager: EntityManager, account: { userId: string; phone: string }, now: Date): Promise<void> {
+    return this.ownership.acceptInvitations(manager, account.userId, account.phone, now);
   }
 }
 
@@ -98,6 +142,23 @@ export class DeviceStateExport implements ExportSection {
     for (const row of await this.reported.ofOwner(manager, subjectId)) {
       (bySn[row.sn] ??= { reported: {} }).reported[row.point] = { value: row.value, at: row.at.toISOString() };
     }
+    return bySn;
+  }
+}
+
+/**
+ * `deviceControl` in GET /v1/me/export: the control requests held for the
+ * person (the state history of the devices they own), per device, oldest
+ * first: `{<sn>: [{version, values, status, requestedAt, requestedBy, settledAt}]}`.
+ */
+@ExportSection('deviceControl')
+@Injectable()
+export class DeviceControlExport implements ExportSection {
+  constructor(private readonly desired: DesiredStateRepository) {}
+
+  async build(manager: EntityManager, subjectId: string): Promise<unknown> {
+    const bySn: Record<string, ReturnType<typeof toHistoryEntryView>[]> = {};
+    for (const row of await this.desired.ofOwner(manager, subjectId)) (bySn[row.sn] ??= []).push(toHistoryEntryView(row));
     return bySn;
   }
 }

@@ -1,6 +1,6 @@
-import { Module, type DynamicModule, type Provider } from '@nestjs/common';
+import { Global, Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { AppConfig } from '#libs/config';
-import { IdentityDirectoryModule } from '#libs/identity';
+import { Clock, IdentityDirectoryModule } from '#libs/identity';
 import { PrivacyModule } from '#libs/privacy';
 import { ApplianceModelRepository } from './appliance-model.repository.js';
 import { BindingRepository } from './binding.repository.js';
@@ -12,12 +12,30 @@ import { CredentialChangeNotifier } from './credential-change.notifier.js';
 import { CredentialHasher } from './credentials.js';
 import { DeviceAccess } from './device-access.js';
 import { DeviceHistoryRepository } from './device-history.repository.js';
+import { DeviceInvitationRepository } from './device-invitation.repository.js';
 import { DeviceHistory } from './device-history.js';
 import { DeviceOwnership } from './device-ownership.service.js';
 import { DeviceRegistry } from './device-registry.js';
 import { DeviceRelease } from './device-release.js';
 import { DeviceRepository } from './device.repository.js';
-import { DeviceHistoryExport, DevicesErasure, DevicesExport, DeviceStateExport, PairingsExport } from './devices-privacy.js';
+import {
+  DeviceControlExport,
+  DeviceHistoryExport,
+  DeviceInvitationsExport,
+  DevicesErasure,
+  DevicesExport,
+  DevicesSignIn,
+  DeviceStateExport,
+  PairingsExport,
+} from './devices-privacy.js';
+import { DesiredStateRepository } from './desired-state.repository.js';
+import { DesiredStateNotifier } from './desired-state.notifier.js';
+import { DeviceStateAccess } from './device-state-access.js';
+import { DesiredStateSweep, ExpireDesiredState } from './expire-desired-state.use-case.js';
+import { ReadDeviceState, ReadStateHistory } from './read-device-state.use-case.js';
+import { ReceiveStateReport } from './receive-state-report.use-case.js';
+import { SetDesiredState } from './set-desired-state.use-case.js';
+import { StateMetrics } from './state-metrics.js';
 import { ModelCatalog } from './model-catalog.js';
 import { PairingRepository } from './pairing.repository.js';
 import { ReadPairingStatus } from './read-pairing-status.use-case.js';
@@ -33,6 +51,8 @@ const repositories = [
   DeviceHistoryRepository,
   ApplianceModelRepository,
   ReportedPointRepository,
+  DesiredStateRepository,
+  DeviceInvitationRepository,
 ];
 
 /**
@@ -60,7 +80,17 @@ export class DeviceStateModule {}
 /** What devices adds to the privacy rights: export sections (devices, deviceHistory, pairings) and its erasure hook. */
 @Module({
   imports: [DeviceAccessModule, PrivacyModule],
-  providers: [DeviceHistory, DeviceRelease, DevicesErasure, DevicesExport, DeviceHistoryExport, PairingsExport, DeviceStateExport],
+  providers: [
+    DeviceHistory,
+    DeviceRelease,
+    DevicesErasure,
+    DevicesExport,
+    DeviceHistoryExport,
+    PairingsExport,
+    DeviceStateExport,
+    DeviceControlExport,
+    DeviceInvitationsExport,
+  ],
   exports: [DeviceHistory, DeviceRelease],
 })
 export class DevicesPrivacyModule {}
@@ -85,6 +115,7 @@ export class DevicesModule {
         ConfirmPairing,
         ReadPairingStatus,
         DeviceOwnership,
+        DevicesSignIn,
       ],
       exports: [
         DeviceRegistry,
@@ -99,3 +130,38 @@ export class DevicesModule {
     };
   }
 }
+
+/**
+ * How an app's devices hear their desired state (MQTT in provisioning).
+ * Global, so DeviceRelease (in every app's privacy modules) can take back a
+ * pending request when a device leaves its owner.
+ */
+@Global()
+@Module({})
+export class DesiredStateNotifierModule {
+  static forRoot(notifier: Provider<DesiredStateNotifier>): DynamicModule {
+    return { module: DesiredStateNotifierModule, providers: [notifier], exports: [DesiredStateNotifier] };
+  }
+}
+
+/**
+ * Desired state and control for an HTTP app: reading a device's state and
+ * history, control requests, devices' state reports and the expiry sweep.
+ * Needs DesiredStateNotifierModule.
+ */
+@Module({
+  imports: [DeviceAccessModule, DeviceStateModule, PrivacyModule],
+  providers: [
+    Clock,
+    DeviceStateAccess,
+    StateMetrics,
+    ReadDeviceState,
+    ReadStateHistory,
+    SetDesiredState,
+    ReceiveStateReport,
+    ExpireDesiredState,
+    DesiredStateSweep,
+  ],
+  exports: [ReadDeviceState, ReadStateHistory, SetDesiredState, ReceiveStateReport, ExpireDesiredState, StateMetrics],
+})
+export class DeviceControlModule {}

@@ -10,7 +10,14 @@ export { CredentialChangeNotifier, MqttCredentialChangeNotifier, type MqttPublis
 export { CredentialCache, type CredentialCacheOptions } from './credential-cache.js';
 export { sqlCredentialLoader, type CredentialLoader, type SqlRunner, type SqlSource } from './broker-devices.repository.js';
 export { PresenceRecorder } from './presence-recorder.js';
-export { DeviceAccessModule, DevicesModule, DevicesPrivacyModule, DeviceStateModule } from './devices.module.js';
+export {
+  DeviceAccessModule,
+  DeviceControlModule,
+  DesiredStateNotifierModule,
+  DevicesModule,
+  DevicesPrivacyModule,
+  DeviceStateModule,
+} from './devices.module.js';
 export { DeviceFirmwareRepository, type DeviceFirmware } from './device-firmware.repository.js';
 export { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 export { DeviceAccess, type DeviceFacts, type DeviceRole } from './device-access.js';
@@ -32,7 +39,7 @@ export {
 export { ConfirmPairing, type ConfirmOutcome } from './confirm-pairing.use-case.js';
 export { ReadPairingStatus } from './read-pairing-status.use-case.js';
 export { ClaimCodeLockout } from './claim-code-lockout.js';
-export { DeviceOwnership, toDeviceView, type DeviceView, type MemberView } from './device-ownership.service.js';
+export { DeviceOwnership, toDeviceView, type DeviceView, type InvitationView, type MemberView } from './device-ownership.service.js';
 export { DeviceHistory, type HistoryEntry } from './device-history.js';
 export { AddMemberDto, NetworkInfoDto, StartPairingDto } from './pairing.dto.js';
 export {
@@ -54,12 +61,43 @@ export { DefineModel, ReadModel } from './define-model.use-case.js';
 export { DefineModelDto, ModelDefinitionView, PointDefinitionDto, toModelView } from './model.dto.js';
 export { ReportedPointEntity } from './reported-point.entity.js';
 export { ReportedState, toReportedView, type ReportedValues, type ReportedView } from './reported-state.js';
+export {
+  DESIRED_STATUSES,
+  DESIRED_TTL_SECONDS,
+  judgeDesiredValues,
+  judgeReportedValues,
+  mergeDesired,
+  readDesiredRequest,
+  REPORT_IGNORE_REASONS,
+  settlementOf,
+  type DesiredStatus,
+  type DesiredValues,
+  type ReportIgnoreReason,
+} from './desired-state.js';
+export { DesiredRequestEntity } from './desired-request.entity.js';
+export { DesiredStateNotifier, MqttDesiredStateNotifier, type RetainedStatePublisher } from './desired-state.notifier.js';
+export { ReadDeviceState, ReadStateHistory, STATE_HISTORY_LIMIT } from './read-device-state.use-case.js';
+export { SetDesiredState } from './set-desired-state.use-case.js';
+export { ReceiveStateReport, type StateReportReceipt } from './receive-state-report.use-case.js';
+export { DesiredStateSweep, ExpireDesiredState } from './expire-desired-state.use-case.js';
+export { StateMetrics } from './state-metrics.js';
+export {
+  DesiredAcceptedView,
+  DesiredView,
+  DeviceStateView,
+  ReportedPointView,
+  RequesterView,
+  SetDesiredStateDto,
+  StateHistoryEntryView,
+} from './state.dto.js';
 
 import { DeviceBindingEntity, DeviceMemberEntity } from './binding.entity.js';
 import { DeviceEntity } from './device.entity.js';
 import { DeviceHistoryEntity, PairingEntity } from './pairing.entity.js';
 import { ApplianceModelEntity } from './appliance-model.entity.js';
 import { ReportedPointEntity } from './reported-point.entity.js';
+import { DesiredRequestEntity } from './desired-request.entity.js';
+import { DeviceInvitationEntity } from './device-invitation.entity.js';
 export const DEVICES_ENTITIES = [
   DeviceEntity,
   DeviceBindingEntity,
@@ -68,4 +106,6 @@ export const DEVICES_ENTITIES = [
   DeviceHistoryEntity,
   ApplianceModelEntity,
   ReportedPointEntity,
+  DesiredRequestEntity,
+  DeviceInvitationEntity,
 ];

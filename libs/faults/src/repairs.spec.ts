@@ -106,6 +106,8 @@ function world(options: { live?: Purpose[]; technicians?: string[]; role?: 'owne
   const devices = {
     roleOf: async () => (options.role === undefined ? 'owner' : options.role),
     modelOf: async () => 'PX1',
+    reportedOf: async () => ({ power: { value: true, at: NOW.toISOString() } }),
+    ownerOf: async () => null,
   } as unknown as DeviceAccess;
   return {
     tickets,
@@ -113,7 +115,7 @@ function world(options: { live?: Purpose[]; technicians?: string[]; role?: 'owne
     logged,
     written,
     locked,
-    read: new ReadVisit(dataSource, repository, reports, identity, basis, accessLog),
+    read: new ReadVisit(dataSource, repository, reports, identity, basis, accessLog, devices),
     complete: new CompleteVisit(dataSource, repository, writer, clock),
     assign: new AssignRepair(dataSource, repository, identity, clock),
     open: new OpenRepair(dataSource, devices, repository, writer, clock),

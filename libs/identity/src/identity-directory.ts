@@ -34,9 +34,4 @@ export class IdentityDirectory {
     const user = await this.users.findById(userId, manager);
     return user ? { name: user.name, phone: user.phone } : null;
   }
-
-  /** The id of the live (not erased) account signed in with this phone, or null. */
-  activeAccountByPhone(phone: string, manager?: EntityManager): Promise<string | null> {
-    return this.users.activeIdByPhone(phone, manager);
-  }
 }

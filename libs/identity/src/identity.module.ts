@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '#libs/config';
@@ -13,6 +14,7 @@ import { OAuthLoginService } from './oauth-login.service.js';
 import { OtpChallengeRepository } from './otp-challenge.repository.js';
 import { OtpLoginService } from './otp-login.service.js';
 import { SessionRepository } from './session.repository.js';
+import { SignInHooks } from './sign-in-hooks.js';
 import { createSmsSender, SmsSender } from './sms-sender.js';
 import { TokensService } from './tokens.service.js';
 import { UserRepository } from './user.repository.js';
@@ -53,8 +55,9 @@ export class AuthGuardModule {}
 
 /** Sign-in (phone OTP, OAuth), token rotation and profiles, served by provisioning. */
 @Module({
-  imports: [AuthGuardModule, PrivacyModule, IdentityDirectoryModule, IdentityPrivacyModule],
+  imports: [AuthGuardModule, PrivacyModule, IdentityDirectoryModule, IdentityPrivacyModule, DiscoveryModule],
   providers: [
+    SignInHooks,
     TokensService,
     UsersService,
     OtpLoginService,

@@ -15,6 +15,7 @@ export { TokensService, type TokenPair } from './tokens.service.js';
 export { UsersService, toProfileView, type ProfileView } from './users.service.js';
 export { SmsSender, OutboxSmsSender, HttpSmsSender } from './sms-sender.js';
 export { Clock } from './clock.js';
+export { SignInHook } from './sign-in-hooks.js';
 export { CreateTechnicianDto, GENDERS, LoginDto, OAuthLoginDto, RefreshDto, RequestOtpDto, UpdateProfileDto } from './dto.js';
 
 import { LoginSessionEntity } from './login-session.entity.js';

@@ -7,7 +7,9 @@ import { DomainError } from '#libs/platform';
 import { Clock } from './clock.js';
 import { randomToken, sameHex, sha256 } from './hashing.js';
 import { SessionRepository } from './session.repository.js';
+import { SignInHooks } from './sign-in-hooks.js';
 import type { Role } from './user.entity.js';
+import { UserRepository } from './user.repository.js';
 
 export interface TokenPair {
   accessToken: string;
@@ -33,10 +35,13 @@ export class TokensService {
     private readonly clock: Clock,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly sessions: SessionRepository,
+    private readonly users: UserRepository,
+    private readonly signIns: SignInHooks,
   ) {}
 
   async startSession(manager: EntityManager, userId: string, roles: Role[], method: string): Promise<TokenPair> {
     const sessionId = await this.sessions.create(manager, userId, method);
+    await this.signedIn(manager, userId);
     return this.issue(manager, sessionId, userId, roles);
   }
 
@@ -53,6 +58,7 @@ export class TokensService {
       }
       if (row.expiresAt.getTime() <= this.clock.now().getTime()) return { kind: 'invalid' as const };
       await this.sessions.markRefreshTokenUsed(manager, row.id, this.clock.now());
+      await this.signedIn(manager, row.userId);
       return { kind: 'ok' as const, userId: row.userId, tokens: await this.issue(manager, row.sessionId, row.userId, row.roles) };
     });
     if (outcome.kind === 'reused') {
@@ -69,6 +75,12 @@ export class TokensService {
   /** Ends every login of a user (account erased, role change). */
   async revokeAllSessions(manager: EntityManager, userId: string, reason: string): Promise<void> {
     await this.sessions.revokeAllOf(manager, userId, this.clock.now(), reason);
+  }
+
+  /** A login started or renewed: what other contexts wait for this person to sign in for (shares by phone) happens now. */
+  private async signedIn(manager: EntityManager, userId: string): Promise<void> {
+    const user = await this.users.findById(userId, manager);
+    if (user && !user.deletedAt) await this.signIns.run(manager, { userId, phone: user.phone }, this.clock.now());
   }
 
   private async issue(manager: EntityManager, sessionId: string, userId: string, roles: Role[]): Promise<TokenPair> {

@@ -52,9 +52,4 @@ export class UserRepository {
       phone: string | null;
     }>;
   }
-
-  async activeIdByPhone(phone: string, manager: EntityManager = this.dataSource.manager): Promise<string | null> {
-    const [row] = (await manager.query('SELECT id FROM users WHERE phone = $1 AND deleted_at IS NULL', [phone])) as Array<{ id: string }>;
-    return row?.id ?? null;
-  }
 }

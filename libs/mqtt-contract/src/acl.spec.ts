@@ -1,7 +1,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { canPublish, canReceive, canSubscribe, filtersOverlap, grantedQos, SERVICE_GRANTS, type MqttIdentity } from './acl.js';
 import { decodePayload } from './decode.js';
-import { FaultReportPayload, FIRMWARE_VERSION_PATTERN, OtaProgressPayload, StatusPayload } from './payloads.js';
+import {
+  FaultReportPayload,
+  FIRMWARE_VERSION_PATTERN,
+  OtaProgressPayload,
+  StateDesiredPayload,
+  StateReportedPayload,
+  StatusPayload,
+} from './payloads.js';
 import { filterCovers, internalTopics, parseDeviceTopic, topicMatches, topicPatterns, topics } from './topics.js';
 
 const device: MqttIdentity = { kind: 'device', sn: 'SN-0001' };
@@ -102,6 +109,31 @@ describe('device ACL', () => {
     expect(canSubscribe(device, 'devices/+/ota/job')).toEqual({ allowed: false, reason: 'foreign_namespace' });
     expect(canSubscribe(device, topics.otaProgress('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
     expect(parseDeviceTopic('devices/SN-0001/ota/progress')).toEqual({ sn: 'SN-0001', kind: 'otaProgress' });
+  });
+
+  it('may report only its own state and hear only its own desired state', () => {
+    expect(canPublish(device, topics.stateReported('SN-0001'))).toEqual({ allowed: true });
+    expect(canPublish(device, topics.stateReported('SN-0002'))).toEqual({ allowed: false, reason: 'foreign_namespace' });
+    expect(canPublish(device, topics.stateDesired('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
+    expect(canSubscribe(device, topics.stateDesired('SN-0001'))).toEqual({ allowed: true });
+    expect(canSubscribe(device, topics.stateDesired('SN-0002'))).toEqual({ allowed: false, reason: 'foreign_namespace' });
+    expect(canSubscribe(device, 'devices/+/state/desired')).toEqual({ allowed: false, reason: 'foreign_namespace' });
+    expect(canSubscribe(device, topics.stateReported('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
+    expect(parseDeviceTopic('devices/SN-0001/state/reported')).toEqual({ sn: 'SN-0001', kind: 'stateReported' });
+    expect(canPublish(provisioning, topics.stateDesired('X123')).allowed).toBe(true);
+    expect(canSubscribe(provisioning, topicPatterns.stateReported).allowed).toBe(true);
+  });
+
+  it('decodes state reports: values an object, version a positive whole number, reasons short strings', () => {
+    expect(decodePayload(StateReportedPayload, '{"values":{"power":true},"version":3}').ok).toBe(true);
+    expect(decodePayload(StateReportedPayload, '{"rejected":{"power":"locked"},"version":3}').ok).toBe(true);
+    expect(decodePayload(StateReportedPayload, '{"values":[1]}').ok).toBe(false);
+    expect(decodePayload(StateReportedPayload, '{"version":0}').ok).toBe(false);
+    expect(decodePayload(StateReportedPayload, '{"rejected":{"power":7}}').ok).toBe(false);
+    expect(decodePayload(StateReportedPayload, '{"values":{},"extra":1}').ok).toBe(false);
+    expect(decodePayload(StateDesiredPayload, '{"version":1,"values":{"power":true},"expiresAt":"2026-01-01T00:00:00.000Z"}').ok).toBe(
+      true,
+    );
   });
 
   it.each([

@@ -34,8 +34,9 @@ export interface ServiceGrant {
  */
 export const SERVICE_GRANTS = {
   provisioning: {
-    publish: [topicPatterns.pairingResult, topicPatterns.otaJob, internalTopics.deviceCredentials],
+    publish: [topicPatterns.pairingResult, topicPatterns.otaJob, internalTopics.deviceCredentials, topicPatterns.stateDesired],
     subscribe: [
+      topicPatterns.stateReported,
       topicPatterns.pairingConfirm,
       topicPatterns.reset,
       topicPatterns.status,

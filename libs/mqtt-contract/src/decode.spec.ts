@@ -82,6 +82,8 @@ const VALID: Record<string, Record<string, unknown>> = {
   },
   OtaProgressPayload: { jobId: randomUUID(), state: 'installing', progress: 50 },
   TelemetryPayload: { readings: [{ point: 'tds', at: '2026-11-29T04:05:06.789Z', value: 120.5 }] },
+  StateReportedPayload: { values: { power: true }, version: 3, rejected: { mode: 'locked' } },
+  StateDesiredPayload: { version: 3, values: { power: true }, expiresAt: '2026-11-29T04:05:06.789Z' },
   TelemetryReading: { point: 'water_temp', at: '2026-11-29T04:05:06.789Z', value: 41.5 },
 };
 

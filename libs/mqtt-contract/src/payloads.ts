@@ -136,3 +136,55 @@ export class TelemetryReading {
   @IsISO8601({ strict: true }) at!: string;
   @IsReadingValue() value!: boolean | number | string;
 }
+
+/** The longest reason a device may give for refusing a desired value (`rejected: {<point>: reason}`). */
+export const STATE_REASON_MAX = 256;
+
+/** `{<point>: value}`: an object whose keys and values are judged one point at a time against the model, not here. */
+export function IsPlainObject(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isPlainObject',
+    validator: {
+      validate: (value: unknown) => typeof value === 'object' && value !== null && !Array.isArray(value),
+      defaultMessage: (args) => `${args?.property ?? 'value'} must be an object`,
+    },
+  });
+}
+
+/** `rejected: {<point>: reason}`: each reason a string of 1-256 characters. */
+export function IsRejectedMap(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isRejectedMap',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.values(value).every((reason) => typeof reason === 'string' && reason.length > 0 && reason.length <= STATE_REASON_MAX),
+      defaultMessage: () => `rejected must be an object of point: reason (a string of 1-${STATE_REASON_MAX} characters)`,
+    },
+  });
+}
+
+/**
+ * Body of `devices/<sn>/state/reported` (device →, QoS 1): `values` merge
+ * into the reported state, one point at a time (an unknown point or a wrong
+ * value is ignored for that point, never the message); `version` says the
+ * device applied that desired version, `rejected` that it refused it.
+ */
+export class StateReportedPayload {
+  @IsOptional() @IsPlainObject() values?: Record<string, unknown>;
+  @IsOptional() @IsInt() @Min(1) version?: number;
+  @IsOptional() @IsRejectedMap() rejected?: Record<string, string>;
+}
+
+/**
+ * Body of `devices/<sn>/state/desired` (→ device, QoS 1, retained): all the
+ * values pending under `version`, to apply before `expiresAt`. An empty
+ * retained message clears it (applied, rejected or expired).
+ */
+export class StateDesiredPayload {
+  @IsInt() @Min(1) version!: number;
+  @IsPlainObject() values!: Record<string, boolean | number | string>;
+  @IsISO8601({ strict: true }) expiresAt!: string;
+}

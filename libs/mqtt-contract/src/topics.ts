@@ -23,6 +23,8 @@ export const topics = {
   otaJob: (sn: string) => `${DEVICE_ROOT}/${sn}/ota/job`,
   otaProgress: (sn: string) => `${DEVICE_ROOT}/${sn}/ota/progress`,
   telemetry: (sn: string) => `${DEVICE_ROOT}/${sn}/telemetry`,
+  stateReported: (sn: string) => `${DEVICE_ROOT}/${sn}/state/reported`,
+  stateDesired: (sn: string) => `${DEVICE_ROOT}/${sn}/state/desired`,
 } as const;
 
 export type DeviceTopicKind = keyof typeof topics;
@@ -38,11 +40,21 @@ export const topicPatterns: Record<DeviceTopicKind, string> = {
   otaJob: topics.otaJob('+'),
   otaProgress: topics.otaProgress('+'),
   telemetry: topics.telemetry('+'),
+  stateReported: topics.stateReported('+'),
+  stateDesired: topics.stateDesired('+'),
 };
 
 /** Which way each device topic flows, as in the contract's MQTT table. */
-export const DEVICE_UPSTREAM: readonly DeviceTopicKind[] = ['pairingConfirm', 'status', 'faults', 'reset', 'otaProgress', 'telemetry'];
-export const DEVICE_DOWNSTREAM: readonly DeviceTopicKind[] = ['pairingResult', 'faultsAck', 'otaJob'];
+export const DEVICE_UPSTREAM: readonly DeviceTopicKind[] = [
+  'pairingConfirm',
+  'status',
+  'faults',
+  'reset',
+  'otaProgress',
+  'telemetry',
+  'stateReported',
+];
+export const DEVICE_DOWNSTREAM: readonly DeviceTopicKind[] = ['pairingResult', 'faultsAck', 'otaJob', 'stateDesired'];
 
 /**
  * Broker-internal topics. They start with `$`, so no `#` or `+` subscription

@@ -34,3 +34,6 @@ export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-lim
 export { readCsv, writeCsv } from './csv.js';
 export { ServiceMetrics } from './service-metrics.js';
 export { Batcher, BatcherClosedError, isTransientDatabaseError, type BatcherOptions } from './batcher.js';
+export { EventBusTopology, CONSUMER_GROUPS, FAILURE_HEADER, TOPIC_HEADER } from './event-bus/topology.js';
+export { RabbitMqSink, EventBusUnavailableError } from './event-bus/rabbitmq-sink.js';
+export { RabbitMqServer, type RabbitMqServerOptions } from './event-bus/rabbitmq.server.js';

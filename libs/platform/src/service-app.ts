@@ -3,6 +3,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { MqttAccountConfig } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
+import { RabbitMqServer } from './event-bus/rabbitmq.server.js';
 import { CONSUMER_HEALTH_CHECKS, type HealthCheck } from './health.js';
 import { startHttpApp } from './http-app.js';
 import { brokerNodes, MqttLink } from './mqtt-link.js';
@@ -37,8 +38,8 @@ export interface ServiceAppOptions {
   /**
    * Consume MQTT messages as a Nest microservice (@EventPattern handlers) with
    * this fixed client id: a persistent session at QoS 1, so what is published
-   * while the service is down is delivered when it returns. Under `npm start`
-   * the same handlers get the messages in-process instead.
+   * while the service is down is delivered when it returns. With EVENT_BUS_URL
+   * the same handlers get them from RabbitMQ, and under `npm start` in-process.
    */
   consumerClientId?: string;
   module(mqtt: MqttLink): DynamicModule;
@@ -60,7 +61,8 @@ interface DeviceMessageConsumer {
 /** An HTTP service that also holds an MQTT link to the broker (provisioning, fault-feedback). */
 export async function startServiceApp(context: AppContext, options: ServiceAppOptions): Promise<RunningApp> {
   const { config, logger } = context;
-  const consumer = await openConsumer(context, options);
+  const metrics = new ServiceMetrics();
+  const consumer = await openConsumer(context, options, metrics);
   const mqtt = new MqttLink({
     url: config.mqtt.url,
     username: options.account.username,
@@ -69,7 +71,6 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
     clientId: `${options.account.username}-${randomBytes(4).toString('hex')}`,
     logger: logger.child({ app: options.name }),
   });
-  const metrics = new ServiceMetrics();
   consumer.onSettled((channel, outcome) => metrics.messageSettled(channel, outcome));
   try {
     const root: DynamicModule = {
@@ -109,11 +110,12 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
 
 /**
  * Where this app's device messages come from: the broker of this process
- * (`npm start`), or the broker over MQTT with a fixed client id, for one
- * process per service only (held by a lock; a second one is refused).
+ * (`npm start`); RabbitMQ when EVENT_BUS_URL is set (any number of replicas
+ * share the partitions); or the broker over MQTT with a fixed client id, for
+ * one process per service only (held by a lock; a second one is refused).
  */
-async function openConsumer(context: AppContext, options: ServiceAppOptions): Promise<DeviceMessageConsumer> {
-  const { config } = context;
+async function openConsumer(context: AppContext, options: ServiceAppOptions, metrics: ServiceMetrics): Promise<DeviceMessageConsumer> {
+  const { config, logger } = context;
   if (context.deviceMessages) {
     const strategy = context.deviceMessages.consumer(options.name);
     return {
@@ -125,6 +127,16 @@ async function openConsumer(context: AppContext, options: ServiceAppOptions): Pr
   }
   if (!options.consumerClientId) {
     return { onSettled: () => undefined, release: async () => undefined };
+  }
+  if (config.eventBus.url) {
+    const strategy = new RabbitMqServer({ config: config.eventBus, group: options.name, log: logger.child({ app: options.name }) });
+    strategy.onDeadLettered = (kind, why) => metrics.deadLettered(kind, why);
+    return {
+      strategy,
+      health: strategy.health,
+      onSettled: (callback) => (strategy.onSettled = callback),
+      release: async () => undefined,
+    };
   }
   const lock = await SingleConsumerLockRepository.acquire(context.databaseUrl, options.consumerClientId);
   if (!lock) {

@@ -37,6 +37,13 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly messagesDeadLettered = new Counter({
+    name: 'event_bus_messages_dead_lettered_total',
+    help: 'Device messages moved to the dead-letter queue after repeated failures (or unreadable), by topic kind and reason',
+    labelNames: ['topic', 'reason'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -50,6 +57,11 @@ export class ServiceMetrics {
   messageSettled(channel: string, outcome: 'handled' | 'failed'): void {
     const topic = parseDeviceTopic(channel)?.kind ?? 'other';
     (outcome === 'handled' ? this.messagesHandled : this.messagesFailed).inc({ topic });
+  }
+
+  /** For RabbitMqServer: a message was dead-lettered, `unreadable` (no device topic, no handler) or after repeated failures. */
+  deadLettered(topic: string, reason: 'unreadable' | 'failed'): void {
+    this.messagesDeadLettered.inc({ topic, reason });
   }
 
   /** Express middleware timing every request; the route is the matched template, `unmatched` for anything else. */

@@ -7,6 +7,8 @@ import { Faults1764400500000 } from './1764400500000-faults.js';
 import { ApplianceModels1764401300000 } from './1764401300000-appliance-models.js';
 import { Telemetry1764401400000 } from './1764401400000-telemetry.js';
 import { Firmware1764401500000 } from './1764401500000-firmware.js';
+import { DesiredState1764401350000 } from './1764401350000-desired-state.js';
+import { DeviceInvitations1764400800000 } from './1764400800000-device-invitations.js';
 
 /** Every migration, in order. Add new ones at the end. */
 export const MIGRATIONS = [
@@ -19,4 +21,6 @@ export const MIGRATIONS = [
   ApplianceModels1764401300000,
   Telemetry1764401400000,
   Firmware1764401500000,
+  DesiredState1764401350000,
+  DeviceInvitations1764400800000,
 ];

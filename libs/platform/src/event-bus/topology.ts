@@ -1,0 +1,95 @@
+import type { ConfirmChannel } from 'amqplib';
+import type { EventBusConfig } from '#libs/config';
+import { DEVICE_UPSTREAM, type DeviceTopicKind } from '#libs/mqtt-contract';
+
+/**
+ * Which service consumes which upstream kind. Fault reports are fault-feedback's;
+ * every other kind a device sends (pairing, resets, status, state, telemetry,
+ * firmware progress) is provisioning's, so a kind added to the contract reaches
+ * provisioning without a change here.
+ */
+export const CONSUMER_GROUPS: Readonly<Record<string, readonly DeviceTopicKind[]>> = {
+  'fault-feedback': ['faults'],
+  provisioning: DEVICE_UPSTREAM.filter((kind) => kind !== 'faults'),
+};
+
+/** Header carrying the MQTT topic the device published to. */
+export const TOPIC_HEADER = 'x-topic';
+/** Header the consumer sets on a message it dead-letters: why it gave up. */
+export const FAILURE_HEADER = 'x-failure-reason';
+
+/**
+ * The names and shapes on RabbitMQ: one direct exchange for device messages;
+ * per consumer group, `partitions` quorum queues with single active consumer
+ * (RabbitMQ gives each to one live replica and moves it when that one dies),
+ * bound by `<kind>.<partition>`; a delivery limit, then the group's
+ * dead-letter queue.
+ */
+export class EventBusTopology {
+  readonly exchange: string;
+  readonly deadLetterExchange: string;
+
+  constructor(private readonly config: Pick<EventBusConfig, 'queuePrefix' | 'partitions' | 'deliveryLimit'>) {
+    this.exchange = `${config.queuePrefix}.device-messages`;
+    this.deadLetterExchange = `${config.queuePrefix}.dead-letters`;
+  }
+
+  get partitions(): number {
+    return this.config.partitions;
+  }
+
+  /** FNV-1a of the SN: stable across processes and versions, so a device's messages always meet in one queue. */
+  partitionOf(sn: string): number {
+    let hash = 0x811c9dc5;
+    for (let index = 0; index < sn.length; index += 1) {
+      hash ^= sn.charCodeAt(index);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    return (hash >>> 0) % this.config.partitions;
+  }
+
+  routingKey(kind: DeviceTopicKind, sn: string): string {
+    return `${kind}.${this.partitionOf(sn)}`;
+  }
+
+  queue(group: string, partition: number): string {
+    return `${this.config.queuePrefix}.${group}.${partition}`;
+  }
+
+  deadLetterQueue(group: string): string {
+    return `${this.config.queuePrefix}.${group}.dead`;
+  }
+
+  /** Whether any group consumes this kind (what the broker's sink carries). */
+  carries(kind: DeviceTopicKind): boolean {
+    return Object.values(CONSUMER_GROUPS).some((kinds) => kinds.includes(kind));
+  }
+
+  /**
+   * Declares everything, idempotently. Broker nodes and services both do it at
+   * connect, so whichever starts first, no message finds its queue missing.
+   */
+  async declare(channel: ConfirmChannel): Promise<void> {
+    await channel.assertExchange(this.exchange, 'direct', { durable: true });
+    await channel.assertExchange(this.deadLetterExchange, 'direct', { durable: true });
+    for (const [group, kinds] of Object.entries(CONSUMER_GROUPS)) {
+      const deadLetters = this.deadLetterQueue(group);
+      await channel.assertQueue(deadLetters, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await channel.bindQueue(deadLetters, this.deadLetterExchange, group);
+      for (let partition = 0; partition < this.config.partitions; partition += 1) {
+        const queue = this.queue(group, partition);
+        await channel.assertQueue(queue, {
+          durable: true,
+          arguments: {
+            'x-queue-type': 'quorum',
+            'x-single-active-consumer': true,
+            'x-delivery-limit': this.config.deliveryLimit,
+            'x-dead-letter-exchange': this.deadLetterExchange,
+            'x-dead-letter-routing-key': group,
+          },
+        });
+        for (const kind of kinds) await channel.bindQueue(queue, this.exchange, `${kind}.${partition}`);
+      }
+    }
+  }
+}
