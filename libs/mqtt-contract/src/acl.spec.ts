@@ -112,7 +112,7 @@ describe('device ACL', () => {
   });
 
   it('may report only its own state and hear only its own desired state', () => {
-    expect(canPublish(device, topics.stateReported('SN-0001'))).toEqual({ allowed: true });
+    expect(canPublish(device, topics.stateReported('SN-0001'))).toEqual({ allowed: true, kind: 'stateReported' });
     expect(canPublish(device, topics.stateReported('SN-0002'))).toEqual({ allowed: false, reason: 'foreign_namespace' });
     expect(canPublish(device, topics.stateDesired('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
     expect(canSubscribe(device, topics.stateDesired('SN-0001'))).toEqual({ allowed: true });
