@@ -29,6 +29,7 @@ async function startInProcess(): Promise<RunningApp> {
     mqtt: { ...config.mqtt, url: `mqtt://127.0.0.1:${broker.ports.mqtt}` },
   } as unknown as Record<string, unknown>);
   const faults = await startFaultFeedback({ ...context, config: serviceConfig, deviceMessages });
+  deviceMessages.allConsumersStarted();
   return {
     name: 'in-process',
     ports: broker.ports,

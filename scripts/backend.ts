@@ -60,6 +60,7 @@ export async function startBackend(config: AppConfig, logger: Logger): Promise<R
     } as unknown as Record<string, unknown>);
     const faultFeedback = await startFaultFeedback({ config: faultsConfig, databaseUrl, logger, deviceMessages });
     started.push(faultFeedback);
+    deviceMessages?.allConsumersStarted();
     return { config: serviceConfig, databaseUrl, broker, provisioning, faultFeedback, deviceMessages, stop: stopAll };
   } catch (error) {
     await stopAll();

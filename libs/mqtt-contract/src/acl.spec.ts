@@ -51,10 +51,10 @@ describe('topics', () => {
 });
 
 describe('device ACL', () => {
-  it.each([topics.status, topics.faults, topics.pairingConfirm, topics.reset, topics.telemetry])(
-    'may publish its own upstream topic %#',
-    (topic) => {
-      expect(canPublish(device, topic('SN-0001'))).toEqual({ allowed: true });
+  it.each(['status', 'faults', 'pairingConfirm', 'reset', 'telemetry'] as const)(
+    'may publish its own upstream topic %s, and is told its kind',
+    (kind) => {
+      expect(canPublish(device, topics[kind]('SN-0001'))).toEqual({ allowed: true, kind });
     },
   );
 
@@ -100,7 +100,7 @@ describe('device ACL', () => {
   });
 
   it("may publish its own firmware progress and hear its own firmware job, nobody else's", () => {
-    expect(canPublish(device, topics.otaProgress('SN-0001'))).toEqual({ allowed: true });
+    expect(canPublish(device, topics.otaProgress('SN-0001'))).toEqual({ allowed: true, kind: 'otaProgress' });
     expect(canPublish(device, topics.otaProgress('SN-0002'))).toEqual({ allowed: false, reason: 'foreign_namespace' });
     expect(canPublish(device, topics.otaJob('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
     expect(canSubscribe(device, topics.otaJob('SN-0001'))).toEqual({ allowed: true });
@@ -112,7 +112,7 @@ describe('device ACL', () => {
   });
 
   it('may report only its own state and hear only its own desired state', () => {
-    expect(canPublish(device, topics.stateReported('SN-0001'))).toEqual({ allowed: true });
+    expect(canPublish(device, topics.stateReported('SN-0001'))).toEqual({ allowed: true, kind: 'stateReported' });
     expect(canPublish(device, topics.stateReported('SN-0002'))).toEqual({ allowed: false, reason: 'foreign_namespace' });
     expect(canPublish(device, topics.stateDesired('SN-0001'))).toEqual({ allowed: false, reason: 'wrong_direction' });
     expect(canSubscribe(device, topics.stateDesired('SN-0001'))).toEqual({ allowed: true });

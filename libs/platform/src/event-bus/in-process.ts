@@ -39,16 +39,37 @@ export class NoDeviceMessageConsumerError extends Error {
 export class InProcessDeviceMessages {
   private readonly consumers = new Map<DeviceTopicKind, InProcessConsumer[]>();
   private readonly waiting = new Map<DeviceTopicKind, Waiting[]>();
+  /** Kinds some consumer of this process has handlers for. */
+  private readonly claimed = new Set<DeviceTopicKind>();
+  private everyConsumerStarted = false;
   private closed = false;
 
   readonly sink: DeviceMessageSink = {
-    carries: (kind) => DEVICE_UPSTREAM.includes(kind),
+    // Until every service has started, any upstream kind may still find its consumer; then only those claimed.
+    carries: (kind) => DEVICE_UPSTREAM.includes(kind) && (!this.everyConsumerStarted || this.claimed.has(kind)),
     put: (message) => this.put(message),
     get ready() {
       return true;
     },
     close: () => this.close(),
   };
+
+  /**
+   * Every service of the process has started: a kind none of them handles is
+   * not carried from now on (the broker routes it as any other message),
+   * instead of waiting for a consumer that will never come.
+   */
+  allConsumersStarted(): void {
+    this.everyConsumerStarted = true;
+    for (const [kind, queue] of this.waiting) {
+      if (this.claimed.has(kind)) continue;
+      this.waiting.delete(kind);
+      for (const entry of queue) {
+        clearTimeout(entry.timer);
+        entry.resolve();
+      }
+    }
+  }
 
   /** The Nest transport of one service: hand it to connectMicroservice({ strategy }). */
   consumer(name: string): InProcessConsumer {
@@ -79,6 +100,7 @@ export class InProcessDeviceMessages {
   /** @internal A consumer started: it takes its kinds, and what waited for them, in arrival order. */
   attach(consumer: InProcessConsumer, kinds: DeviceTopicKind[]): void {
     for (const kind of kinds) {
+      this.claimed.add(kind);
       this.consumers.set(kind, [...(this.consumers.get(kind) ?? []), consumer]);
       const queue = this.waiting.get(kind) ?? [];
       this.waiting.delete(kind);
