@@ -8,7 +8,8 @@ import { createLogger, type RunningApp } from '#libs/platform';
 // One app of the backend in its own process, as in production (one container each), so the broker
 // and the service each get a core. argv: broker <databaseUrl> | faults|provisioning <databaseUrl> <mqttUrl>.
 // Sends {mqtt} (broker) or {ready} (the service) once started; 'stop' stops it.
-const [role, databaseUrl, mqttUrl] = process.argv.slice(2);
+// Optional argv 4 and 5: an event bus URL and its queue prefix (EVENT_BUS_URL, EVENT_BUS_QUEUE_PREFIX).
+const [role, databaseUrl, mqttUrl, eventBusUrl, queuePrefix] = process.argv.slice(2);
 const config = loadConfig({
   env: { NODE_ENV: 'test' },
   overrides: {
@@ -16,6 +17,7 @@ const config = loadConfig({
     database: { url: databaseUrl },
     log: { level: 'silent' },
     ...(mqttUrl ? { mqtt: { url: mqttUrl } } : {}),
+    ...(eventBusUrl ? { eventBus: { url: eventBusUrl, queuePrefix } } : {}),
   },
 });
 const context = { config, databaseUrl, logger: createLogger('silent') };
