@@ -9,7 +9,8 @@ import { createLogger, InProcessDeviceMessages, type RunningApp } from '#libs/pl
 // and the service each get a core. argv: broker <databaseUrl> | faults|provisioning <databaseUrl> <mqttUrl>
 // | in-process <databaseUrl> (the broker and fault-feedback in one process, as `npm start` runs them).
 // Sends {mqtt} (broker) or {ready} (the service) once started; 'stop' stops it.
-const [role, databaseUrl, mqttUrl] = process.argv.slice(2);
+// Optional argv 4 and 5: an event bus URL and its queue prefix (EVENT_BUS_URL, EVENT_BUS_QUEUE_PREFIX).
+const [role, databaseUrl, mqttUrl, eventBusUrl, queuePrefix] = process.argv.slice(2);
 const config = loadConfig({
   env: { NODE_ENV: 'test' },
   overrides: {
@@ -17,6 +18,7 @@ const config = loadConfig({
     database: { url: databaseUrl },
     log: { level: 'silent' },
     ...(mqttUrl ? { mqtt: { url: mqttUrl } } : {}),
+    ...(eventBusUrl ? { eventBus: { url: eventBusUrl, queuePrefix } } : {}),
   },
 });
 const context = { config, databaseUrl, logger: createLogger('silent') };

@@ -8,7 +8,9 @@ import { bindDevice } from './factories/bindings.js';
 import { setConsent } from './factories/consents.js';
 import { eventually, registerDevices } from './factories/devices.js';
 import { newFaultReport, reportingDevice, storedReports, type FaultReportInput, type ReportingDevice } from './factories/faults.js';
-import { signIn } from './factories/users.js';
+import { ownedDevice } from './factories/pairing.js';
+import { signIn, type SignedIn } from './factories/users.js';
+import { call } from './support/http.js';
 import { startTestBackend, type TestBackend } from './support/backend.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 
@@ -40,6 +42,7 @@ describeWithBus('event bus (RabbitMQ)', () => {
   let proxy: TcpProxy;
   let admin: ChannelModel;
   let channel: ConfirmChannel;
+  let operator: SignedIn;
   const appliances: ReportingDevice[] = [];
   const clients: MqttClient[] = [];
 
@@ -54,7 +57,7 @@ describeWithBus('event bus (RabbitMQ)', () => {
     });
     admin = await amqpConnect(BUS_URL!);
     channel = await admin.createConfirmChannel();
-    const operator = await signIn(backend, ADMIN_PHONE);
+    operator = await signIn(backend, ADMIN_PHONE);
     const owner = await signIn(backend);
     await setConsent(backend, owner, 'fault_diagnostics', true);
     for (const device of await registerDevices(backend, operator.accessToken, 6)) {
@@ -124,6 +127,22 @@ describeWithBus('event bus (RabbitMQ)', () => {
     expect(await health(backend.faultsUrl)).toBe(200);
     expect(await health(backend.provisioningUrl)).toBe(200);
     expect((await (await fetch(`${backend.faultsUrl}/health`)).json()) as unknown).toMatchObject({ checks: { eventBus: 'up' } });
+  });
+
+  it('carries pairing confirmations and factory resets to provisioning through RabbitMQ', async () => {
+    const owner = await signIn(backend);
+    const device = await ownedDevice(backend, operator.accessToken, owner);
+    clients.push(device.client);
+    const devicesOf = async () =>
+      (await call('GET', `${backend.provisioningUrl}/v1/devices`, { token: owner.accessToken })).body as unknown[];
+    expect(await devicesOf()).toEqual([expect.objectContaining({ sn: device.sn, role: 'owner' })]);
+    await device.client.publishAsync(topics.reset(device.sn), '{}', { qos: 1 });
+    await eventually(async () => (await devicesOf()).length === 0, 10_000);
+    let waiting = 0;
+    for (let partition = 0; partition < PARTITIONS; partition += 1) {
+      waiting += (await channel.checkQueue(topology.queue('provisioning', partition))).messageCount;
+    }
+    expect(waiting).toBe(0);
   });
 
   it('dead-letters a message it cannot handle, with the reason, and the partition goes on', async () => {

@@ -1,7 +1,9 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { connect as amqpConnect } from 'amqplib';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IssuedDevice } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
+import { CONSUMER_GROUPS, EventBusTopology } from '#libs/platform';
 import type { BenchResult, BenchSection } from '../section.js';
 import { createOwners, inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
 
@@ -9,6 +11,9 @@ const DEVICES = Number(process.env.BENCH_FAULT_DEVICES ?? 1000);
 const REPORTS_PER_DEVICE = Number(process.env.BENCH_FAULT_REPORTS ?? 20);
 const FLOOR = 0.5;
 const P99_CEILING_MS = 250;
+/** RabbitMQ for the layouts with the event bus; without it they are left out, with a note. */
+const EVENT_BUS_URL = process.env.BENCH_EVENT_BUS_URL ?? process.env.TEST_EVENT_BUS_URL;
+const BUS_FLOOR = 0.35;
 
 interface Run {
   label: string;
@@ -47,6 +52,13 @@ export const faultIngestion: BenchSection = {
       } finally {
         await stopWorker(backend.child);
       }
+      const viaBus: Run[] = [];
+      if (EVENT_BUS_URL) {
+        for (const replicas of [1, 2]) {
+          const fresh = devices.map(() => Array.from({ length: REPORTS_PER_DEVICE }, () => newReport()));
+          viaBus.push(await busLayout(database.url, devices, fresh, replicas));
+        }
+      }
       const stored = await countStored(database.url);
 
       const bare = await startWorker<{ port: number }>('broker-worker.js', ['bare']);
@@ -65,12 +77,19 @@ export const faultIngestion: BenchSection = {
         table: [
           ['path', 'measured', 'messages', 'per second', 'p50 ms', 'p99 ms'],
           row(ingestion, 'publish -> faults/ack (after commit)'),
+          ...viaBus.map((run) => row(run, 'publish -> RabbitMQ -> faults/ack (after commit)')),
           row(pubsub, 'publish -> delivery to a subscriber'),
         ],
         notes: [
-          `stored: ${stored.full} full, ${stored.deidentified} de-identified (of ${DEVICES * REPORTS_PER_DEVICE})`,
+          `stored: ${stored.full} full, ${stored.deidentified} de-identified (of ${DEVICES * REPORTS_PER_DEVICE * (1 + viaBus.length)})`,
           `ratio (a) in-process / bare: ${ratio.toFixed(2)} (floor ${FLOOR}) ${ratio >= FLOOR ? 'OK' : 'BELOW FLOOR'}`,
           `p99 (a) in-process: ${ms(ingestion, 99)} ms (ceiling ${P99_CEILING_MS}) ${(percentile(ingestion.latencies, 99) ?? Infinity) < P99_CEILING_MS ? 'OK' : 'ABOVE CEILING'}`,
+          ...viaBus.map((run, index) => {
+            const busRatio = rate(run) / rate(pubsub);
+            const floor = index === 0 ? ` (floor ${BUS_FLOOR}) ${busRatio >= BUS_FLOOR ? 'OK' : 'BELOW FLOOR'}` : '';
+            return `ratio ${run.label} / bare: ${busRatio.toFixed(2)}${floor}`;
+          }),
+          ...(EVENT_BUS_URL ? [] : ['event bus layouts left out: set BENCH_EVENT_BUS_URL (amqp://...) to run them']),
         ],
       };
     } finally {
@@ -78,6 +97,52 @@ export const faultIngestion: BenchSection = {
     }
   },
 };
+
+/**
+ * Broker and fault-feedback replicas in processes of their own, with RabbitMQ
+ * between them (EVENT_BUS_URL), on queues of a prefix of this run that are
+ * deleted afterwards. The replicas start together, so single active consumer
+ * spreads the partitions over them.
+ */
+async function busLayout(databaseUrl: string, devices: IssuedDevice[], payloads: string[][], replicas: number): Promise<Run> {
+  const queuePrefix = `bench${randomBytes(4).toString('hex')}`;
+  const bus = [EVENT_BUS_URL!, queuePrefix];
+  const label = `fault-feedback x${replicas}, RabbitMQ`;
+  try {
+    const broker = await startWorker<{ mqtt: number }>('fault-backend-worker.js', ['broker', databaseUrl, '', ...bus]);
+    const brokerUrl = `mqtt://127.0.0.1:${broker.message.mqtt}`;
+    try {
+      const services = await Promise.all(
+        Array.from({ length: replicas }, () => startWorker('fault-backend-worker.js', ['faults', databaseUrl, brokerUrl, ...bus])),
+      );
+      try {
+        return await closedLoop(label, brokerUrl, devices, payloads, 'ack');
+      } finally {
+        await Promise.all(services.map((service) => stopWorker(service.child)));
+      }
+    } finally {
+      await stopWorker(broker.child);
+    }
+  } finally {
+    await deleteQueues(queuePrefix);
+  }
+}
+
+async function deleteQueues(queuePrefix: string): Promise<void> {
+  const topology = new EventBusTopology({ queuePrefix, partitions: 16, deliveryLimit: 5 });
+  const connection = await amqpConnect(EVENT_BUS_URL!);
+  try {
+    const channel = await connection.createChannel();
+    for (const group of Object.keys(CONSUMER_GROUPS)) {
+      for (let partition = 0; partition < topology.partitions; partition += 1) await channel.deleteQueue(topology.queue(group, partition));
+      await channel.deleteQueue(topology.deadLetterQueue(group));
+    }
+    await channel.deleteExchange(topology.exchange);
+    await channel.deleteExchange(topology.deadLetterExchange);
+  } finally {
+    await connection.close();
+  }
+}
 
 function newReport(): string {
   return JSON.stringify({

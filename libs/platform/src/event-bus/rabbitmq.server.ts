@@ -100,7 +100,10 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     await this.topology.declare(channel);
     await channel.prefetch(this.options.config.prefetch, false);
     this.consumerTags.length = 0;
-    for (let partition = 0; partition < this.topology.partitions; partition += 1) {
+    // From a random partition on: replicas that start together each come first on about their share of the queues.
+    const first = Math.floor(Math.random() * this.topology.partitions);
+    for (let step = 0; step < this.topology.partitions; step += 1) {
+      const partition = (first + step) % this.topology.partitions;
       const queue = this.topology.queue(this.options.group, partition);
       const { consumerTag } = await channel.consume(queue, (message) => this.receive(channel, message), { noAck: false });
       this.consumerTags.push(consumerTag);
