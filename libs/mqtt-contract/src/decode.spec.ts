@@ -115,6 +115,14 @@ function objectFor(type: ClassConstructor<object>, depth = 0): fc.Arbitrary<Reco
   return fc.tuple(known, fc.option(unknown, { freq: 5 })).map(([fields, extra]) => ({ ...fields, ...(extra ?? {}) }));
 }
 
+/** A key, at any depth, naming a member every object inherits (`constructor` and `__proto__` aside: both paths handle those alike). */
+function hasInheritedMemberKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(value).some(
+    ([key, inner]) => (key !== 'constructor' && key !== '__proto__' && key in Object.prototype) || hasInheritedMemberKey(inner),
+  );
+}
+
 const outcomes: Record<string, { valid: number; refused: number }> = {};
 
 describe('decodePayload', () => {
@@ -133,6 +141,9 @@ describe('decodePayload', () => {
     fc.assert(
       fc.property(fc.oneof(objectFor(type), mutatedFor(type)), (object) => {
         const json = JSON.stringify(object);
+        // class-transformer drops a key named like an inherited method (toString, valueOf ...) before
+        // class-validator sees it, so there the reference is wrong; such keys are refused (test below).
+        fc.pre(!hasInheritedMemberKey(JSON.parse(json)));
         const fast = decodePayload(type, json);
         const reference = decodeWithClassValidator(type, JSON.parse(json));
         // The same judgement for an object already parsed (an element of a payload's array).
@@ -150,6 +161,16 @@ describe('decodePayload', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+
+  it('refuses a field named like an inherited method, which the reference path would drop without a word', () => {
+    const cases = [
+      [payloads.StatusPayload, { online: true, toString: '' }, 'toString'],
+      [payloads.FaultReportPayload, { ...VALID.FaultReportPayload, diagnostics: { rssi: -40, valueOf: 1 } }, 'valueOf'],
+    ] as const;
+    for (const [type, object, key] of cases) {
+      expect(decodePayload<object>(type, JSON.stringify(object))).toEqual({ ok: false, reason: `property ${key} should not exist` });
+    }
   });
 
   it('refuses what is not a JSON object', () => {
