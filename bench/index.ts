@@ -6,10 +6,11 @@ import { pairingWave } from './sections/pairing-wave.js';
 import { faultIngestion } from './sections/fault-ingestion.js';
 import { otaCampaign } from './sections/ota-campaign.js';
 import { telemetryIngestion } from './sections/telemetry-ingestion.js';
+import { stateRoundTrip } from './sections/state-round-trip.js';
 
 // `npm run bench [-- --only <section>]`: benchmarks, not tests. Each section prints a Markdown table
 // ready for the README's Performance section.
-const SECTIONS: BenchSection[] = [brokerConnectStorm, pairingWave, faultIngestion, otaCampaign, telemetryIngestion];
+const SECTIONS: BenchSection[] = [brokerConnectStorm, pairingWave, faultIngestion, otaCampaign, telemetryIngestion, stateRoundTrip];
 
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? process.argv[onlyIndex + 1] : undefined;

@@ -199,6 +199,44 @@ describeInBrowser('repair visit in the service console', () => {
     expect(await overflowsSideways(phone.page)).toBe(false);
     await chrome.shoot(phone.page, 'stats-phone');
   });
+
+  it("shows the technician the appliance's reported state during the visit", async () => {
+    const heaterOwner = await signIn(backend);
+    const [heater] = await registerDevices(backend, admin.accessToken, 1, { model: 'HT1' });
+    const heaterClient = await connectDevice(backend.mqttUrl, heater.sn, heater.deviceSecret);
+    try {
+      await pair(backend, heaterOwner, heater, heaterClient);
+      await heaterClient.publishAsync(`devices/${heater.sn}/state/reported`, JSON.stringify({ values: { power: true, target_temp: 62 } }), {
+        qos: 1,
+      });
+      await eventually(async () => {
+        const state = await call('GET', `${backend.provisioningUrl}/v1/devices/${heater.sn}/state`, { token: heaterOwner.accessToken });
+        return state.body?.reported?.target_temp ? true : undefined;
+      });
+    } finally {
+      heaterClient.end(true);
+    }
+    const ticket = await call('POST', `${backend.faultsUrl}/v1/repairs`, {
+      token: heaterOwner.accessToken,
+      body: { sn: heater.sn, description: 'Too hot' },
+    });
+    await call('POST', `${backend.faultsUrl}/v1/admin/repairs/${ticket.body.id}/assign`, {
+      token: admin.accessToken,
+      body: { technicianId: technician.id },
+    });
+
+    const { page } = await chrome.open(PHONE);
+    await signInThroughConsole(page, backend, technician.phone, `/console/visits/${ticket.body.id}`);
+    await page.getByRole('heading', { name: 'Current state' }).waitFor();
+    expect(await page.getByTestId('reported-target_temp').textContent()).toBe('62');
+    expect(await page.getByTestId('reported-power').textContent()).toBe('on');
+    expect(await overflowsSideways(page)).toBe(false);
+    await chrome.shoot(page, 'visit-state-phone');
+    const log = (await call('GET', `${backend.provisioningUrl}/v1/me/access-log`, { token: heaterOwner.accessToken })).body as Array<{
+      what: string;
+    }>;
+    expect(log.map((entry) => entry.what)).toContain(`repair ${ticket.body.id}: the device's reported state`);
+  });
 });
 
 /** Pairs as the companion app and the appliance do: the app asks, the appliance confirms with the token. */

@@ -350,6 +350,33 @@ describe('appliance state and control', () => {
     expect(JSON.stringify(after.body)).not.toContain('water_temp');
   });
 
+  it("control history is in the owner's export and goes with the account; a member's requests stay without their id", async () => {
+    const { owner, device } = await heater();
+    const member = await signIn(backend);
+    await addMember(backend, device.sn, member.userId);
+    await setDesired(owner, device.sn, { values: { power: true } });
+    await setDesired(member, device.sn, { values: { target_temp: 42 } });
+
+    const exported = (await (
+      await fetch(`${backend.provisioningUrl}/v1/me/export`, { headers: { authorization: `Bearer ${owner.accessToken}` } })
+    ).json()) as Record<string, Record<string, Array<{ version: number; values: unknown; requestedBy: { id: string | null } }>>>;
+    expect(exported.deviceControl[device.sn].map((entry) => [entry.version, entry.values, entry.requestedBy.id])).toEqual([
+      [1, { power: true }, owner.userId],
+      [2, { target_temp: 42 }, member.userId],
+    ]);
+
+    expect((await call('DELETE', `${backend.provisioningUrl}/v1/me`, { token: member.accessToken })).status).toBe(204);
+    expect((await history(owner, device.sn)).map((entry: { requestedBy: { id: string | null } }) => entry.requestedBy.id)).toEqual([
+      null,
+      owner.userId,
+    ]);
+    expect((await call('DELETE', `${backend.provisioningUrl}/v1/me`, { token: owner.accessToken })).status).toBe(204);
+    const held = await sql<{ count: number }>(backend, 'SELECT count(*)::int AS count FROM device_desired_requests WHERE sn = $1', [
+      device.sn,
+    ]);
+    expect(held[0].count).toBe(0);
+  });
+
   it('after a factory reset the next owner sees none of the previous owner history', async () => {
     const { owner, device } = await heater();
     const client = await online(device);

@@ -31,6 +31,8 @@ export interface VisitDetail {
   device: { sn: string | null; model: string };
   contact: { name: string | null; phone: string | null } | null;
   faults: FaultReport[];
+  /** The device's reported state, `{<point>: {value, at}}` (absent from servers before it was added). */
+  reported?: Record<string, { value: boolean | number | string; at: string }>;
 }
 
 export interface Technician {

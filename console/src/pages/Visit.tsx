@@ -4,6 +4,7 @@ import { ErrorNotice, Loading, SeverityBadge, SuccessNotice, useLoad } from '../
 import { formatTime, type FaultReport, type VisitDetail } from '../model';
 import { followLink, href } from '../router';
 import { VisitReadings } from '../telemetry/VisitReadings';
+import { ReportedState } from '../telemetry/ReportedState';
 
 const DIAGNOSTIC_LABELS: Record<string, string> = {
   mac: 'Device MAC',
@@ -121,6 +122,7 @@ function VisitBody({ detail, onCompleted }: { detail: VisitDetail; onCompleted()
       )}
       <h2>Fault reports ({faults.length})</h2>
       {faults.length === 0 ? <p className="empty">No fault reports are stored for this device.</p> : <FaultList faults={faults} />}
+      <ReportedState reported={detail.reported ?? {}} />
       <VisitReadings id={repair.id} />
       <CompleteVisit id={repair.id} onCompleted={onCompleted} />
     </>
