@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
@@ -8,6 +8,21 @@ import { grantAll, setConsent, setRestriction } from './factories/consents.js';
 import { newPhone, signIn, type SignedIn } from './factories/users.js';
 
 const DAY = 24 * 3600 * 1000;
+
+/**
+ * Runs a compiled CLI without blocking this process: the backend under test runs here too, and a
+ * blocked event loop leaves its keep-alive sockets to expire the moment the next request reuses one.
+ */
+function runCli(cli: string, databaseUrl: string): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [cli],
+      { env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl }, encoding: 'utf8' },
+      (error, stdout, stderr) => resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 describe('privacy rights over HTTP (provisioning)', () => {
   let backend: TestBackend;
@@ -211,10 +226,7 @@ describe('privacy rights over HTTP (provisioning)', () => {
     const stray = await db.query(`INSERT INTO users (phone, name) VALUES ($1, 'Stray') RETURNING id`, [newPhone()]);
     const kept = await signIn(backend);
     await call('PATCH', `${url}/v1/me`, { token: kept.accessToken, body: { name: 'Kept' } });
-    const run = spawnSync(process.execPath, [cli], {
-      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: backend.databaseUrl },
-      encoding: 'utf8',
-    });
+    const run = await runCli(cli, backend.databaseUrl);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/users\.phone: 1 value\(s\) erased \(no-live-purpose\)/);
@@ -228,12 +240,8 @@ describe('privacy rights over HTTP (provisioning)', () => {
   it('privacy:verify-ledger passes on an intact ledger, then names an edited row and exits non-zero', async () => {
     const cli = 'dist/scripts/privacy-verify-ledger.js';
     expect(existsSync(cli)).toBe(true); // npm test builds before running the suites
-    const run = () =>
-      spawnSync(process.execPath, [cli], {
-        env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: backend.databaseUrl },
-        encoding: 'utf8',
-      });
-    const intact = run();
+    const run = () => runCli(cli, backend.databaseUrl);
+    const intact = await run();
     expect(intact.stderr).toBe('');
     expect(intact.stdout).toMatch(/Consent ledger intact/);
     expect(intact.status).toBe(0);
@@ -246,7 +254,7 @@ describe('privacy rights over HTTP (provisioning)', () => {
     await db.query('ALTER TABLE consent_events DISABLE TRIGGER consent_events_no_change');
     await db.query(`UPDATE consent_events SET at = at - interval '1 day' WHERE id = $1`, [id]);
     await db.query('ALTER TABLE consent_events ENABLE TRIGGER consent_events_no_change');
-    const tampered = run();
+    const tampered = await run();
     expect(tampered.status).toBe(1);
     expect(tampered.stdout).toContain(`consent_events id=${id}`);
     expect(tampered.stdout).toMatch(/hash does not match/);
@@ -258,7 +266,7 @@ describe('privacy rights over HTTP (provisioning)', () => {
     await db.query('ALTER TABLE consent_events DISABLE TRIGGER consent_events_no_change');
     await db.query(`DELETE FROM consent_events WHERE subject_id = $1 AND purpose = 'marketing'`, [other.userId]);
     await db.query('ALTER TABLE consent_events ENABLE TRIGGER consent_events_no_change');
-    const deleted = run();
+    const deleted = await run();
     expect(deleted.status).toBe(1);
     expect(deleted.stdout).toContain(
       `consent_state (subject ${other.userId}, purpose marketing): no event in the ledger supports this state`,
