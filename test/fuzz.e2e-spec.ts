@@ -294,6 +294,7 @@ describe('seeded fuzzing of every HTTP route and every device topic', () => {
     );
     const upstream = DEVICE_UPSTREAM.map((kind) => topics[kind](device.sn));
     for (const [index, topic] of upstream.entries()) {
+      if (process.env.FUZZ_TRACE) process.stderr.write(`fuzzing ${topic.replace(device.sn, '<sn>')}\n`);
       const cases = fc.sample(fc.record({ payload, qos: fc.constantFrom(0, 1) as fc.Arbitrary<0 | 1> }), {
         seed: SEED + 1000 + index,
         numRuns: CASES,
@@ -309,6 +310,7 @@ describe('seeded fuzzing of every HTTP route and every device topic', () => {
       hostileString.map((value) => value || '+'),
       hugeString.map((value) => `devices/${device.sn}/${value.slice(0, 60_000)}`),
     );
+    if (process.env.FUZZ_TRACE) process.stderr.write(`fuzzing subscriptions\n`);
     // mqtt.js refuses some malformed filters before sending them; draw until CASES filters reached the broker.
     let subscribed = 0;
     const filters = fc.sample(filter, { seed: SEED + 2000, numRuns: CASES * 4 });
