@@ -189,6 +189,14 @@ describe('privacy rights over HTTP (provisioning)', () => {
     expect(exported.body.accessLog).toHaveLength(1);
   });
 
+  it('answers many exports at once, more than the database pool holds, and goes on serving', async () => {
+    const user = await signIn(backend);
+    const answers = await Promise.all(Array.from({ length: 25 }, () => call('GET', `${url}/v1/me/export`, { token: user.accessToken })));
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 200));
+    expect(answers.every((answer) => answer.body.subjectId === user.userId)).toBe(true);
+    expect((await call('GET', `${url}/health`)).status).toBe(200);
+  });
+
   it('DELETE /v1/me erases the account: personal data gone, tokens dead, the phone free to sign up again', async () => {
     const user = await signIn(backend);
     await call('PATCH', `${url}/v1/me`, { token: user.accessToken, body: { name: 'Wang Fang', location: 'Foshan', gender: 'female' } });

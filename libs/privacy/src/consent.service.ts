@@ -35,8 +35,8 @@ export class ConsentService {
     private readonly restrictions: RestrictionRepository,
   ) {}
 
-  async list(subjectId: string): Promise<ConsentView[]> {
-    const state = new Map((await this.ledger.currentState(subjectId)).map((entry) => [entry.purpose, entry]));
+  async list(subjectId: string, manager?: EntityManager): Promise<ConsentView[]> {
+    const state = new Map((await this.ledger.currentState(subjectId, manager)).map((entry) => [entry.purpose, entry]));
     return PURPOSES.map((purpose) => {
       const entry = state.get(purpose);
       return {
@@ -94,8 +94,8 @@ export class ConsentService {
     });
   }
 
-  async restriction(subjectId: string): Promise<{ restricted: boolean }> {
-    return { restricted: await this.basis.isRestricted(subjectId) };
+  async restriction(subjectId: string, manager?: EntityManager): Promise<{ restricted: boolean }> {
+    return { restricted: await this.basis.isRestricted(subjectId, manager) };
   }
 
   /**

@@ -68,7 +68,9 @@ export class ExportService {
       const history = await this.ledger.history(subjectId, manager);
       const rest = {
         consents: {
-          current: await this.consents.list(subjectId),
+          // Everything on the export's own connection: one taken from the pool while holding
+          // this one would let a handful of concurrent exports wait on each other forever.
+          current: await this.consents.list(subjectId, manager),
           history: history.map((event) => ({
             purpose: event.purpose,
             granted: event.granted,
@@ -77,7 +79,7 @@ export class ExportService {
             at: event.at.toISOString(),
           })),
         },
-        restriction: await this.consents.restriction(subjectId),
+        restriction: await this.consents.restriction(subjectId, manager),
         accessLog: await this.accessLog.list(subjectId, manager),
       };
       yield `${pending},${JSON.stringify(rest).slice(1)}`;
