@@ -35,11 +35,15 @@ describe('identity: sign-in, tokens, roles, validation', () => {
   const countRows = async (table: string) => (await sql<{ n: number }>(backend, `SELECT count(*)::int AS n FROM ${table}`))[0].n;
 
   describe('health and docs', () => {
-    it('answers /health 200 on all three apps with database and MQTT up', async () => {
-      for (const url of [backend.provisioningUrl, backend.faultsUrl, backend.brokerHttpUrl]) {
+    it('answers /health 200 on all three apps with database and MQTT up, the services with their consumer of device messages', async () => {
+      for (const [url, checks] of [
+        [backend.provisioningUrl, { database: 'up', mqtt: 'up', consumer: 'up' }],
+        [backend.faultsUrl, { database: 'up', mqtt: 'up', consumer: 'up' }],
+        [backend.brokerHttpUrl, { database: 'up', mqtt: 'up' }],
+      ] as const) {
         const health = await call('GET', `${url}/health`);
         expect(health.status).toBe(200);
-        expect(health.body.checks).toEqual({ database: 'up', mqtt: 'up' });
+        expect(health.body.checks).toEqual(checks);
       }
     });
 

@@ -99,9 +99,16 @@ export class MePrivacyController {
   }
 }
 
+/** How long a client may leave the export unread: its transaction holds a database connection meanwhile. */
+const STALLED_READER_MS = 30_000;
+
 function drainedOrClosed(response: Response): Promise<void> {
   return new Promise((resolve) => {
+    // Gone already (the client hung up while the chunk was being read): 'close' will not come again.
+    if (response.destroyed || response.closed) return resolve();
+    const stalled = setTimeout(() => response.destroy(new Error('export not read for 30 s')), STALLED_READER_MS);
     const done = () => {
+      clearTimeout(stalled);
       response.off('drain', done);
       response.off('close', done);
       resolve();
