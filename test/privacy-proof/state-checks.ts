@@ -136,9 +136,13 @@ export async function expectStateAsModelled(world: World): Promise<void> {
     }
   }
 
-  // The export of each person of the sequence holds the state and control history of the devices they own now, and no other.
+  // The export of each person of the sequence who owns or owned one of its devices holds the state and control history
+  // of the devices they own now, and no other.
+  const owners = new Set(
+    world.history.filter((entry) => !entry.deleted && world.runDevices.includes(entry.sn)).map((entry) => entry.userId),
+  );
   for (const person of world.run) {
-    if (!world.model.get(person)?.exists) continue;
+    if (!world.model.get(person)?.exists || !owners.has(person)) continue;
     const exported = await world.exports.export(person);
     const owned = [...world.owners].filter(([, binding]) => binding.userId === person).map(([sn]) => sn);
     const deviceState = (exported.deviceState ?? {}) as Record<string, { reported: Record<string, { value: unknown }> }>;

@@ -194,7 +194,9 @@ export const unbindDevice: fc.Arbitrary<Step> = fc
       if (!subject || !sn || !world.model.get(subject)?.exists) return;
       const now = tick(world);
       if (world.owners.get(sn)?.userId !== subject) {
-        await expect(world.ownership.unbind(subject, sn, now)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        // A member sees the device but may not unbind it; anyone else learns nothing of it.
+        const code = world.state.members.get(sn)?.has(subject) ? 'FORBIDDEN' : 'NOT_FOUND';
+        await expect(world.ownership.unbind(subject, sn, now)).rejects.toMatchObject({ code });
         return count('unbind refused');
       }
       await world.ownership.unbind(subject, sn, now);

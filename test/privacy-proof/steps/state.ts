@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { count } from '../stats.js';
 import { latestRequest, retainedInModel, roleOf, sent, settleInModel, type PointValue } from '../state-model.js';
 import { counters, pick, pickFrom, step, tick, type Step, type World } from '../world.js';
+import { pairDevice } from './devices.js';
+import { signUpStep } from './people.js';
 
 /** Appliance state and control: sharing with a member, state reports from the device, control requests from the app. */
 
@@ -21,19 +23,31 @@ export const shareDevice: fc.Arbitrary<Step> = fc.record({ device: fc.nat(), who
     );
     const member = pick(world, who);
     if (!sn || !member || !world.model.get(member)?.exists) return;
-    const owner = world.owners.get(sn)!.userId;
-    if (member === owner) return;
-    const now = tick(world);
-    await world.ownership.addMember(owner, sn, world.phones.get(member)!, now);
-    await world.dataSource.transaction((manager) => world.ownership.acceptInvitations(manager, member, world.phones.get(member)!, now));
-    const members = world.state.members.get(sn) ?? new Set<string>();
-    world.state.members.set(sn, members);
-    if (members.has(member)) return count('shared with a member already');
-    members.add(member);
-    world.history.push({ userId: member, sn, event: 'shared', at: now.getTime(), snErased: false, deleted: false });
-    count('shared with a member');
+    await shareWith(world, sn, member);
   }),
 );
+
+/** The owner of `sn` shares it by phone with `member`, who signs in: a membership, and a history entry for the member. */
+async function shareWith(world: World, sn: string, member: string): Promise<void> {
+  const owner = world.owners.get(sn)!.userId;
+  if (member === owner) return;
+  const now = tick(world);
+  await world.ownership.addMember(owner, sn, world.phones.get(member)!, now);
+  await world.dataSource.transaction((manager) => world.ownership.acceptInvitations(manager, member, world.phones.get(member)!, now));
+  const members = world.state.members.get(sn) ?? new Set<string>();
+  world.state.members.set(sn, members);
+  if (members.has(member)) return count('shared with a member already');
+  members.add(member);
+  world.history.push({ userId: member, sn, event: 'shared', at: now.getTime(), snErased: false, deleted: false });
+  count('shared with a member');
+}
+
+/** Most state and control steps act on an owned appliance: when the sequence has none yet, half of them run a pairing step first. */
+async function ownedDevices(world: World, pairing: Step | undefined): Promise<string[]> {
+  const owned = () => world.runDevices.filter((candidate) => world.owners.has(candidate));
+  if (pairing && owned().length === 0) await pairing.apply(world);
+  return owned();
+}
 
 /** `devices/<sn>/state/reported`: good values, values the model refuses, and sometimes a version applied or rejected. */
 export const reportState: fc.Arbitrary<Step> = fc
@@ -47,10 +61,11 @@ export const reportState: fc.Arbitrary<Step> = fc
     label: fc.constantFrom('none', 'none', 'fresh'),
     unknown: fc.boolean(),
     settle: fc.constantFrom('none', 'none', 'applied', 'applied', 'appliedOlder', 'rejected', 'rejectedNewest'),
+    pairing: fc.option(pairDevice, { nil: undefined, freq: 2 }),
   })
   .map((params) =>
     step('reportState', params, async (world) => {
-      const bound = world.runDevices.filter((candidate) => world.owners.has(candidate));
+      const bound = params.boundDevice ? await ownedDevices(world, params.pairing) : [];
       const sn = pickFrom(params.boundDevice && bound.length ? bound : world.runDevices, params.device);
       if (!sn) return;
       const values: Record<string, unknown> = {};
@@ -112,12 +127,20 @@ export const requestControl: fc.Arbitrary<Step> = fc
     label: fc.constantFrom(true, true, false),
     bad: fc.constantFrom('none', 'none', 'none', 'none', 'unknown', 'notWritable', 'wrongType', 'outOfRange', 'tooLong', 'empty'),
     ifVersion: fc.constantFrom('none', 'none', 'current', 'stale'),
+    pairing: fc.option(pairDevice, { nil: undefined, freq: 2 }),
   })
   .map((params) =>
     step('requestControl', params, async (world) => {
-      const bound = world.runDevices.filter((candidate) => world.owners.has(candidate));
+      const bound = await ownedDevices(world, params.pairing);
       const sn = pickFrom(bound.length ? bound : world.runDevices, params.device);
       if (!sn) return;
+      if (params.who === 'member' && world.owners.has(sn) && !world.state.members.get(sn)?.size) {
+        // A member to ask: someone else of the sequence, or a new person, shared with first.
+        const owner = world.owners.get(sn)!.userId;
+        const others = world.run.filter((person) => person !== owner && world.model.get(person)?.exists);
+        if (others.length === 0) await signUpStep.apply(world);
+        await shareWith(world, sn, pickFrom(others, params.whom) ?? world.run[world.run.length - 1]);
+      }
       const members = [...(world.state.members.get(sn) ?? [])];
       const requester =
         params.who === 'owner'
