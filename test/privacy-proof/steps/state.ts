@@ -4,7 +4,7 @@ import { count } from '../stats.js';
 import { latestRequest, retainedInModel, roleOf, sent, settleInModel, type PointValue } from '../state-model.js';
 import { counters, pick, pickFrom, step, tick, type Step, type World } from '../world.js';
 import { pairDevice } from './devices.js';
-import { signUpStep } from './people.js';
+import { eraseAccountOf, signUpStep } from './people.js';
 
 /** Appliance state and control: sharing with a member, state reports from the device, control requests from the app. */
 
@@ -120,13 +120,15 @@ export const reportState: fc.Arbitrary<Step> = fc
 export const requestControl: fc.Arbitrary<Step> = fc
   .record({
     device: fc.nat(),
-    who: fc.constantFrom('owner', 'owner', 'member', 'member', 'someone'),
+    who: fc.constantFrom('owner', 'owner', 'member', 'member', 'member', 'someone'),
     whom: fc.nat(),
     power: fc.option(fc.boolean(), { nil: undefined }),
     mode: fc.option(fc.constantFrom('standard', 'eco', 'boost'), { nil: undefined }),
     label: fc.constantFrom(true, true, false),
     bad: fc.constantFrom('none', 'none', 'none', 'none', 'unknown', 'notWritable', 'wrongType', 'outOfRange', 'tooLong', 'empty'),
     ifVersion: fc.constantFrom('none', 'none', 'current', 'stale'),
+    // Sometimes the member who asked erases their account right after: the request stays in the owner's history, nameless.
+    memberLeaves: fc.constantFrom(false, false, true),
     pairing: fc.option(pairDevice, { nil: undefined, freq: 2 }),
   })
   .map((params) =>
@@ -196,5 +198,9 @@ export const requestControl: fc.Arbitrary<Step> = fc
       for (const value of strings) sent(world, sn, value, true);
       expect(world.retained.get(sn) ?? null).toEqual(retainedInModel(world, sn));
       count(`control requested by the ${role}${latest?.status === 'pending' ? ', merged into a pending one' : ''}`);
+      if (role === 'member' && params.memberLeaves) {
+        await eraseAccountOf(world, requester);
+        count('control requested by a member who then erased their account');
+      }
     }),
   );
