@@ -9,13 +9,15 @@ import { stats } from './privacy-proof/stats.js';
 import { registerDevice } from './privacy-proof/steps/devices.js';
 import { STEP_GENERATORS } from './privacy-proof/steps/index.js';
 import { signUpStep } from './privacy-proof/steps/people.js';
+import { expectStateAsModelled } from './privacy-proof/state-checks.js';
 import { expectTelemetryAsModelled } from './privacy-proof/telemetry-checks.js';
 import { createWorld, ProofNoteEntity, type World } from './privacy-proof/world.js';
 
 /**
  * The proof: random sequences of sign-ups, consent grants and withdrawals,
  * restrictions, personal-data writes, pairings with network info and their
- * confirmations, unbinding, factory resets, fault reports, telemetry readings, retention runs and
+ * confirmations, sharing with members, unbinding, factory resets, fault reports, telemetry readings,
+ * state reports and control requests, retention runs and
  * account erasures go through the real services (Nest DI, real PostgreSQL, the
  * use-cases the HTTP and MQTT edges call). After each sequence every tagged
  * column of every registered table is scanned: no value may exist whose data
@@ -48,7 +50,8 @@ describe('proof: no personal value outlives its purposes', () => {
     process.stdout.write(
       `\nprivacy proof: ${stats.sequences} sequences, ${stats.steps} steps (${kinds}); ` +
         `${stats.valuesScanned} stored personal values checked by the scans, ${world?.model.size ?? 0} people, ${world?.devices.size ?? 0} devices\n` +
-        `device and fault outcomes: ${outcomes}\n`,
+        `${stats.statesScanned} generated state and control values let go, none found by the scans of every table\n` +
+        `device, fault and state outcomes: ${outcomes}\n`,
     );
   });
 
@@ -63,6 +66,8 @@ describe('proof: no personal value outlives its purposes', () => {
         'telemetry_readings',
         'telemetry_rollups',
         'telemetry_series',
+        'device_reported_points',
+        'device_desired_requests',
       ]),
     );
   });
@@ -110,7 +115,7 @@ describe('proof: no personal value outlives its purposes', () => {
   });
 
   it(
-    'holds for random sequences of consents, restrictions, writes, pairings, device reports, retention and erasures',
+    'holds for random sequences of consents, restrictions, writes, pairings, device reports, state and control, retention and erasures',
     async () => {
       const step = fc.oneof(...STEP_GENERATORS);
       // Every sequence starts with a person and an appliance, so pairing and reporting steps have something to act on.
@@ -143,6 +148,8 @@ describe('proof: no personal value outlives its purposes', () => {
           // whose owner had product_improvement live when they arrived).
           await expectDeviceTablesAsModelled(world);
           await expectTelemetryAsModelled(world);
+          // ...and appliance state and control are held for the owner of the moment only, as people read them and as exported.
+          await expectStateAsModelled(world);
         }),
         { numRuns, endOnFailure: true },
       );

@@ -2,6 +2,7 @@ import type { FaultDiagnosticsValue } from '#libs/faults';
 import type { PairingStatus } from '#libs/devices';
 import type { Purpose } from '#libs/privacy';
 import { count } from './stats.js';
+import type { StateModel } from './state-model.js';
 import { retainTelemetryInModel, settleTelemetry, type TelemetryModel } from './telemetry-model.js';
 
 /**
@@ -75,7 +76,7 @@ export interface ReportModel {
 export interface HistoryModel {
   userId: string;
   sn: string;
-  event: 'bound' | 'unbound' | 'factory_reset';
+  event: 'bound' | 'unbound' | 'factory_reset' | 'shared' | 'owner_left';
   at: number;
   snErased: boolean;
   deleted: boolean;
@@ -92,6 +93,7 @@ export interface ModelState {
   history: HistoryModel[];
   claimFailures: Map<string, number>;
   telemetry: TelemetryModel;
+  state: StateModel;
 }
 
 export const DAY_MS = 24 * 3600_000;

@@ -6,13 +6,29 @@ import fc from 'fast-check';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, type DataSource } from 'typeorm';
 import { ConfigModule, loadConfig, type AppConfig } from '#libs/config';
 import { DatabaseModule, runMigrations } from '#libs/database';
-import { ConfirmPairing, CredentialChangeNotifier, DeviceOwnership, DeviceRegistry, DevicesModule, StartPairing } from '#libs/devices';
+import {
+  ConfirmPairing,
+  CredentialChangeNotifier,
+  DefineModel,
+  DesiredStateNotifier,
+  DesiredStateNotifierModule,
+  DeviceControlModule,
+  DeviceOwnership,
+  DeviceRegistry,
+  DevicesModule,
+  ReadDeviceState,
+  ReadStateHistory,
+  ReceiveStateReport,
+  SetDesiredState,
+  StartPairing,
+} from '#libs/devices';
 import { FaultIngestion, FaultsModule } from '#libs/faults';
 import { IdentityModule, OtpLoginService, SmsSender, UsersService } from '#libs/identity';
 import {
   ConsentService,
   DataSubject,
   EraseAccount,
+  ExportService,
   LawfulBasis,
   PersonalData,
   PersonalDataWriter,
@@ -24,6 +40,7 @@ import { TelemetryIngestion, TelemetryModule } from '#libs/telemetry';
 import { PROVISIONING_ENTITIES } from '../../apps/provisioning/src/privacy-entities.js';
 import { createTestDatabase } from '../support/backend.js';
 import type { ModelState } from './model.js';
+import { newStateModel, PROOF_MODEL, PROOF_MODEL_DEFINITION } from './state-model.js';
 import { newTelemetryModel } from './telemetry-model.js';
 
 /**
@@ -82,6 +99,17 @@ export interface World extends ModelState {
   ownership: DeviceOwnership;
   ingestion: FaultIngestion;
   telemetryIngestion: TelemetryIngestion;
+  setDesired: SetDesiredState;
+  receiveStateReport: ReceiveStateReport;
+  readState: ReadDeviceState;
+  readHistory: ReadStateHistory;
+  exports: ExportService;
+  /** What each device would find retained on its desired topic. */
+  retained: Map<string, { version: number; values: Record<string, unknown> }>;
+  /** Every table of the database, for the scans for generated values. */
+  tables: string[];
+  /** Each person's phone, to share devices with them. */
+  phones: Map<string, string>;
   /** The last few telemetry messages each device sent, to send one again. */
   telemetryMessages: Map<string, Array<Array<{ point: string; at: string; value: number | string }>>>;
   codes: Map<string, string>;
@@ -105,7 +133,7 @@ export function step(kind: string, params: object, apply: (world: World) => Prom
   return { kind, apply, [fc.toStringMethod]: () => `${kind} ${JSON.stringify(params)}` } as Step;
 }
 
-export const counters = { phone: 0, sn: 0 };
+export const counters = { phone: 0, sn: 0, value: 0 };
 
 /** The `index`th person of the current sequence (any index picks someone), or undefined before the first sign-up. */
 export const pick = (world: World, index: number): string | undefined =>
@@ -124,6 +152,17 @@ export function pickFrom<T>(pool: readonly T[], index: number): T | undefined {
 @Module({})
 class ProofModule {}
 
+/** The retained desired message of each device, as a broker would keep it. */
+class RetainedInMemory extends DesiredStateNotifier {
+  readonly retained = new Map<string, { version: number; values: Record<string, unknown> }>();
+  async publish(sn: string, payload: { version: number; values: Record<string, unknown> }): Promise<void> {
+    this.retained.set(sn, { version: payload.version, values: payload.values });
+  }
+  async clear(sn: string): Promise<void> {
+    this.retained.delete(sn);
+  }
+}
+
 /** Brokers hear of credential changes over MQTT; no broker runs here, and registration changes no credentials anyway. */
 class NoBrokerToTell extends CredentialChangeNotifier {
   async notify(): Promise<void> {}
@@ -133,6 +172,7 @@ class NoBrokerToTell extends CredentialChangeNotifier {
 export async function createWorld(): Promise<{ world: World; drop(): Promise<void> }> {
   const database = await createTestDatabase();
   await runMigrations(database.url);
+  const retained = new RetainedInMemory();
   const config = loadConfig({ env: { NODE_ENV: 'test' }, overrides: { database: { url: database.url } } });
   const app = await NestFactory.createApplicationContext(
     {
@@ -146,6 +186,8 @@ export async function createWorld(): Promise<{ world: World; drop(): Promise<voi
         DevicesModule.forRoot({ provide: CredentialChangeNotifier, useValue: new NoBrokerToTell() }),
         FaultsModule,
         TelemetryModule,
+        DesiredStateNotifierModule.forRoot({ provide: DesiredStateNotifier, useValue: retained }),
+        DeviceControlModule,
       ],
     },
     { logger: false },
@@ -159,6 +201,15 @@ export async function createWorld(): Promise<{ world: World; drop(): Promise<voi
       created_at timestamptz NOT NULL DEFAULT now(),
       ended_at timestamptz
     )`);
+  // The proof's appliances: PX1's points and two string points (state-model.ts).
+  await app.get(DefineModel).execute(PROOF_MODEL, PROOF_MODEL_DEFINITION);
+  const tables = (
+    (await dataSource.query(
+      // Partitioned tables once, through their parent (partitions come and go with retention).
+      `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1`,
+    )) as Array<{ name: string }>
+  ).map((row) => row.name);
   const codes = new Map<string, string>();
   const sms = app.get(SmsSender);
   sms.sendCode = async (to: string, code: string) => {
@@ -183,6 +234,14 @@ export async function createWorld(): Promise<{ world: World; drop(): Promise<voi
     ingestion: app.get(FaultIngestion),
     telemetryIngestion: app.get(TelemetryIngestion),
     telemetryMessages: new Map(),
+    setDesired: app.get(SetDesiredState),
+    receiveStateReport: app.get(ReceiveStateReport),
+    readState: app.get(ReadDeviceState),
+    readHistory: app.get(ReadStateHistory),
+    exports: app.get(ExportService),
+    retained: retained.retained,
+    tables,
+    phones: new Map(),
     codes,
     model: new Map(),
     run: [],
@@ -196,6 +255,7 @@ export async function createWorld(): Promise<{ world: World; drop(): Promise<voi
     history: [],
     claimFailures: new Map(),
     telemetry: newTelemetryModel(),
+    state: newStateModel(),
     lastNow: 0,
   };
   return { world, drop: () => database.drop() };

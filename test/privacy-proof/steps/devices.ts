@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { formatQrPayload, generateClaimCode, normaliseMac, type NetworkInfo, type StartPairingInput } from '#libs/devices';
 import { pairingAsStored, pairingFromRow, PAIRING_COLUMNS, type PairingRow } from '../checks.js';
 import { confirmInModel, modelLive, NO_NETWORK, type PairingModel, type StoredNetwork } from '../model.js';
+import { PROOF_MODEL, releaseStateInModel } from '../state-model.js';
 import { count } from '../stats.js';
 import { counters, pick, pickFrom, step, tick, type Step, type World } from '../world.js';
 
@@ -20,7 +21,7 @@ export const registerDevice: fc.Arbitrary<Step> = fc
   .map(({ mac, firmware }) =>
     step('registerDevice', { mac, firmware }, async (world) => {
       counters.sn += 1;
-      const row = { sn: `PP${process.pid % 1000}-${counters.sn}`, mac: normaliseMac(mac), model: 'PX1', firmware };
+      const row = { sn: `PP${process.pid % 1000}-${counters.sn}`, mac: normaliseMac(mac), model: PROOF_MODEL, firmware };
       const result = await world.registry.register([row]);
       expect(result.issued.map((issued) => issued.sn)).toEqual([row.sn]);
       world.devices.set(row.sn, { ...row, qr: result.issued[0].qr });
@@ -193,12 +194,13 @@ export const unbindDevice: fc.Arbitrary<Step> = fc
       if (!subject || !sn || !world.model.get(subject)?.exists) return;
       const now = tick(world);
       if (world.owners.get(sn)?.userId !== subject) {
-        await expect(world.ownership.unbind(subject, sn, now)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+        // A member sees the device but may not unbind it; anyone else learns nothing of it.
+        const code = world.state.members.get(sn)?.has(subject) ? 'FORBIDDEN' : 'NOT_FOUND';
+        await expect(world.ownership.unbind(subject, sn, now)).rejects.toMatchObject({ code });
         return count('unbind refused');
       }
       await world.ownership.unbind(subject, sn, now);
-      world.owners.delete(sn);
-      world.history.push({ userId: subject, sn, event: 'unbound', at: now.getTime(), snErased: false, deleted: false });
+      releaseInModel(world, sn, 'unbound', now.getTime());
       count('unbound');
     }),
   );
@@ -211,10 +213,23 @@ export const factoryReset: fc.Arbitrary<Step> = fc.nat().map((device) =>
     const now = tick(world);
     const binding = world.owners.get(sn);
     expect(await world.ownership.releaseAfterFactoryReset(sn, now)).toEqual({ released: binding !== undefined });
-    if (binding) {
-      world.owners.delete(sn);
-      world.history.push({ userId: binding.userId, sn, event: 'factory_reset', at: now.getTime(), snErased: false, deleted: false });
-    }
+    if (binding) releaseInModel(world, sn, 'factory_reset', now.getTime());
     count(binding ? 'factory reset of a bound device' : 'factory reset of an unbound device');
   }),
 );
+
+/**
+ * The device leaves its owner (unbind or factory reset): the owner's history
+ * says how, each member's says `owner_left` (or `factory_reset` after a
+ * reset), and its reported state and control history go with the binding.
+ */
+export function releaseInModel(world: World, sn: string, event: 'unbound' | 'factory_reset', at: number): void {
+  const binding = world.owners.get(sn)!;
+  world.history.push({ userId: binding.userId, sn, event, at, snErased: false, deleted: false });
+  for (const member of world.state.members.get(sn) ?? []) {
+    const memberEvent = event === 'factory_reset' ? 'factory_reset' : 'owner_left';
+    world.history.push({ userId: member, sn, event: memberEvent, at, snErased: false, deleted: false });
+  }
+  releaseStateInModel(world, sn);
+  world.owners.delete(sn);
+}

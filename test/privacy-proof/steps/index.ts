@@ -5,6 +5,7 @@ import { reportFault } from './faults.js';
 import { endPairing, updateNotes, writeNote } from './notes.js';
 import { consent, eraseAccount, restrict, signUp, writeProfile } from './people.js';
 import { retention } from './retention.js';
+import { reportState, requestControl, shareDevice } from './state.js';
 import { sendReadings } from './telemetry.js';
 
 /** Weighted generators of one step. A context that adds tagged tables (repairs next) adds its steps here. */
@@ -25,4 +26,7 @@ export const STEP_GENERATORS: Array<{ weight: number; arbitrary: fc.Arbitrary<St
   { weight: 1, arbitrary: factoryReset },
   { weight: 5, arbitrary: reportFault },
   { weight: 5, arbitrary: sendReadings },
+  { weight: 2, arbitrary: shareDevice },
+  { weight: 5, arbitrary: reportState },
+  { weight: 5, arbitrary: requestControl },
 ];
