@@ -98,7 +98,7 @@ export const stateRoundTrip: BenchSection = {
             ],
             notes: [
               `p99 ${p99.toFixed(0)} ms (floor: under ${FLOOR_P99_MS} ms) ${p99 < FLOOR_P99_MS && failed === 0 ? 'OK' : 'BELOW FLOOR'}; ` +
-                `not applied within ${GIVE_UP_MS / 1000} s or failed: ${failed}; the latest request went out ${run.maxLagMs.toFixed(0)} ms after its due time`,
+                `not applied within ${GIVE_UP_MS / 1000} s or failed: ${failed}${[...run.failures].map(([why, count]) => ` (${count}: ${why})`).join('')}; the latest request went out ${run.maxLagMs.toFixed(0)} ms after its due time`,
             ],
           };
         } finally {
@@ -125,10 +125,11 @@ async function openLoop(
   token: string,
   reports: ReportsSeen,
   sns: string[],
-): Promise<{ total: number; sentRate: number; maxLagMs: number; latencies: number[]; accepted: number[] }> {
+): Promise<{ failures: Map<string, number>; total: number; sentRate: number; maxLagMs: number; latencies: number[]; accepted: number[] }> {
   const total = RATE * SECONDS;
   const latencies: number[] = [];
   const accepted: number[] = [];
+  const failures = new Map<string, number>();
   const requests: Array<Promise<void>> = [];
   const begin = performance.now();
   let maxLagMs = 0;
@@ -145,14 +146,14 @@ async function openLoop(
             latencies.push(times.applied);
             accepted.push(times.accepted);
           },
-          () => undefined,
+          (error: Error) => void failures.set(error.message, (failures.get(error.message) ?? 0) + 1),
         ),
       );
     }
     lastSent = now;
   }
   await Promise.all(requests);
-  return { total, sentRate: total / Math.max((lastSent - begin) / 1000 + 1 / RATE, 1e-3), maxLagMs, latencies, accepted };
+  return { failures, total, sentRate: total / Math.max((lastSent - begin) / 1000 + 1 / RATE, 1e-3), maxLagMs, latencies, accepted };
 }
 
 /** The newest version each heater reported and the broker acknowledged; waits for one. */
@@ -199,7 +200,7 @@ async function roundTrip(
     headers,
     body: JSON.stringify({ values: { power: index % 2 === 0, target_temp: 30 + (index % 46) } }),
   });
-  if (put.status !== 202) throw new Error(`PUT answered ${put.status}`);
+  if (put.status !== 202) throw new Error(`PUT answered ${put.status} ${((await put.json()) as { code?: string }).code ?? ''}`);
   const { version } = (await put.json()) as { version: number };
   const accepted = performance.now() - start;
   for (;;) {
