@@ -151,7 +151,7 @@ export function benchBackendConfig(
       database: { url: databaseUrl },
       log: { level: 'silent' },
       sms: { driver: 'outbox', outbox: `${dataDir}/sms-outbox.jsonl` },
-      auth: { adminPhones: [adminPhone], otp: { perIpPerHour: 100000 } },
+      auth: { adminPhones: [adminPhone], otp: { perIpPerHour: 100000, perPhonePerHour: 100000 } },
       ...overrides,
     },
   });

@@ -51,10 +51,22 @@ export class DesiredStateRepository {
     return rows[0].version;
   }
 
-  /** Locks the device's version row; false when the device never had a control request. */
+  /**
+   * Locks the device's version row; false when the device never had a control request.
+   * A device's first request inserts that row, which a SELECT ... FOR UPDATE does not see
+   * (nor wait for) until it commits: when the row is missing, inserting it waits for such a
+   * transaction on the unique key. A conflict means the row now exists, locked by the SELECT
+   * that follows; otherwise this transaction holds the new row (version 0, no request yet).
+   */
   async lockDevice(manager: EntityManager, sn: string): Promise<boolean> {
-    const rows = (await manager.query('SELECT sn FROM device_desired_versions WHERE sn = $1 FOR UPDATE', [sn])) as unknown[];
-    return rows.length > 0;
+    const lock = async () =>
+      ((await manager.query('SELECT sn FROM device_desired_versions WHERE sn = $1 FOR UPDATE', [sn])) as unknown[]).length > 0;
+    if (await lock()) return true;
+    const inserted = (await manager.query(
+      'INSERT INTO device_desired_versions (sn, version) VALUES ($1, 0) ON CONFLICT (sn) DO NOTHING RETURNING sn',
+      [sn],
+    )) as unknown[];
+    return inserted.length === 0 && (await lock());
   }
 
   /** The newest request of the device held for this owner (its current desired state), if any. */

@@ -13,9 +13,10 @@ import { ModelCatalog } from './model-catalog.js';
 import type { DesiredAcceptedView } from './state.dto.js';
 
 /**
- * PUT /v1/devices/:sn/state/desired. The request is judged against the
- * device's model first (400 naming the point, nothing sent). Then, with the
- * binding held FOR SHARE and the device's version row locked (so two family
+ * PUT /v1/devices/:sn/state/desired, in one transaction. With the binding
+ * held FOR SHARE, the request is judged against the device's model (400
+ * naming the point, nothing sent, nothing locked). Then, with the device's
+ * version row locked (so two family
  * members setting at once take versions one after the other): `ifVersion` is
  * checked against the current desired version, the values merge into the
  * request still pending under the next version, the request is kept, and
@@ -36,14 +37,14 @@ export class SetDesiredState {
   ) {}
 
   async execute(userId: string, sn: string, body: unknown): Promise<DesiredAcceptedView> {
-    // Access first, so a stranger learns nothing of the device's model from the validation errors.
-    await this.access.require(this.dataSource.manager, userId, sn);
-    const device = await this.catalog.definitionOfDevice(sn);
-    const request = readDesiredRequest(device?.definition ?? null, body);
-    if (!request.ok) throw new DomainError('VALIDATION_FAILED', request.reasons.join('; '));
-    const { values, ttlSeconds, ifVersion } = request.value;
     return this.dataSource.transaction(async (manager) => {
+      // Access first, so a stranger learns nothing of the device's model from the validation errors;
+      // a refused request ends the transaction before the version row is touched.
       const { role, ownerId } = await this.access.require(manager, userId, sn);
+      const device = await this.catalog.definitionOfDevice(sn, manager);
+      const request = readDesiredRequest(device?.definition ?? null, body);
+      if (!request.ok) throw new DomainError('VALIDATION_FAILED', request.reasons.join('; '));
+      const { values, ttlSeconds, ifVersion } = request.value;
       const version = await this.desired.nextVersion(manager, sn);
       const latest = await this.desired.latest(sn, ownerId, manager);
       const current = latest?.version ?? 0;
