@@ -173,7 +173,18 @@ export class TelemetryIngestRepository {
    * one. Answers each series with only the readings that went in, to be summed.
    */
   async insertSkippingDuplicates(manager: EntityManager, series: readonly SeriesInput[], ids: readonly number[]): Promise<SeriesInput[]> {
-    const rows = series.flatMap((entry, index) => entry.readings.map((reading) => ({ id: ids[index], ...valueColumns(reading) })));
+    // Two readings of one point at one instant in the batch: the first in arrival order is the one kept (and summed below).
+    const seen = new Set<string>();
+    const rows = series.flatMap((entry, index) =>
+      entry.readings
+        .filter((reading) => {
+          const key = `${ids[index]}\u0000${reading.at}`;
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        })
+        .map((reading) => ({ id: ids[index], ...valueColumns(reading) })),
+    );
     if (rows.length === 0) return [];
     const inserted = (await manager.query(
       `INSERT INTO telemetry_readings (series_id, at, owner_id, value_num, value_text, value_bool)
