@@ -1,8 +1,9 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { AppConfig } from '#libs/config';
 import { Clock } from '#libs/identity';
+import { PeriodicTask } from '#libs/platform';
 import { DesiredStateNotifier } from './desired-state.notifier.js';
 import { DesiredStateRepository } from './desired-state.repository.js';
 import { StateMetrics } from './state-metrics.js';
@@ -47,36 +48,20 @@ export class ExpireDesiredState {
 
 /** Runs the expiry every state.sweepIntervalMs on this replica; runs never overlap. */
 @Injectable()
-export class DesiredStateSweep implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger('DesiredStateSweep');
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-
+export class DesiredStateSweep extends PeriodicTask {
   constructor(
     private readonly expire: ExpireDesiredState,
     private readonly config: AppConfig,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.runOnce(), this.config.state.sweepIntervalMs);
-    this.timer.unref();
+  ) {
+    super('desired state sweep');
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  protected get intervalMs(): number {
+    return this.config.state.sweepIntervalMs;
   }
 
-  runOnce(): Promise<void> {
-    this.running ??= this.expire
-      .execute()
-      .then((devices) => {
-        if (devices > 0) this.logger.log(`control requests expired on ${devices} device(s)`);
-      })
-      .catch((error: unknown) => this.logger.warn(`desired state sweep failed, next run retries: ${String(error)}`))
-      .finally(() => {
-        this.running = undefined;
-      });
-    return this.running;
+  protected async work(): Promise<void> {
+    const devices = await this.expire.execute();
+    if (devices > 0) this.logger.log(`control requests expired on ${devices} device(s)`);
   }
 }

@@ -30,6 +30,7 @@ export { readDeviceMessage, type DeviceMessage } from './device-message.js';
 export type { DeviceMessageSink, OutgoingDeviceMessage } from './event-bus/device-message-sink.js';
 export { InProcessConsumer, InProcessDeviceMessages, NoDeviceMessageConsumerError } from './event-bus/in-process.js';
 export { OrderedByKey } from './ordered-by-key.js';
+export { PeriodicTask } from './periodic-task.js';
 export { RateLimit, RedisThrottlerStorage, type RateLimitName } from './rate-limit.js';
 export { readCsv, writeCsv } from './csv.js';
 export { ServiceMetrics } from './service-metrics.js';
