@@ -24,7 +24,7 @@ import { signIn, type SignedIn } from './factories/users.js';
 const SEED = Number(process.env.FUZZ_SEED ?? 20261101);
 const CASES = Number(process.env.FUZZ_CASES ?? 1000);
 const HTTP_CASES = Number(process.env.FUZZ_HTTP_CASES ?? 40);
-const CONCURRENCY = 16;
+const CONCURRENCY = Number(process.env.FUZZ_CONCURRENCY ?? 16);
 const ADMIN_PHONE = '+8613900000711';
 
 type Route = { app: string; base: string; method: string; path: string; authenticated: boolean };
