@@ -1,4 +1,3 @@
-import { randomInt } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { eventually, registerDevices, type RegisteredDevice } from './factories/
 import { newFaultReport, reportingDevice } from './factories/faults.js';
 import { confirmOnDevice, onlineDevice, startedPairing } from './factories/pairing.js';
 import { signIn } from './factories/users.js';
+import { ownRedisDatabase } from './support/redis.js';
 import { createTestDatabase, type TestBackend } from './support/backend.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -36,11 +36,12 @@ describeWithRedis('services given two broker nodes', () => {
   let faultFeedback: RunningApp;
   let site: TestBackend;
   const clients: MqttClient[] = [];
+  let redisDatabase: Awaited<ReturnType<typeof ownRedisDatabase>> | undefined;
   const url = (node: RunningApp) => `mqtt://127.0.0.1:${node.ports.mqtt}`;
 
   beforeAll(async () => {
-    const redis = new URL(REDIS_URL!);
-    redis.pathname = `/${randomInt(1, 16)}`;
+    redisDatabase = await ownRedisDatabase(REDIS_URL!);
+    const redis = new URL(redisDatabase.url);
     database = await createTestDatabase();
     await runMigrations(database.url);
     dataDir = await mkdtemp(join(tmpdir(), 'appliance-failover-'));
@@ -83,6 +84,7 @@ describeWithRedis('services given two broker nodes', () => {
     await nodeB?.stop();
     await database?.drop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    await redisDatabase?.release();
   });
 
   /** A device on node B that has a pairing result or a fault ack only if the services' links reach it. */

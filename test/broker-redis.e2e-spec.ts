@@ -1,6 +1,5 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import { DataSource } from 'typeorm';
 import { startBroker } from '../apps/broker/src/broker.app.js';
@@ -10,6 +9,7 @@ import { CredentialHasher, DeviceRegistry, MqttCredentialChangeNotifier, type Is
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import { createLogger, type RunningApp } from '#libs/platform';
 import { closed, connect, connectDevice, eventually, newDeviceRow, nextMessage } from './factories/devices.js';
+import { ownRedisDatabase } from './support/redis.js';
 import { createTestDatabase } from './support/backend.js';
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -19,6 +19,7 @@ const describeWithRedis = REDIS_URL ? describe : describe.skip;
 describeWithRedis('two broker nodes on one Redis', () => {
   let database: { url: string; drop(): Promise<void> };
   let redisUrl: string;
+  let redisDatabase: Awaited<ReturnType<typeof ownRedisDatabase>> | undefined;
   let nodeA: RunningApp;
   let nodeB: RunningApp;
   let config: AppConfig;
@@ -28,9 +29,8 @@ describeWithRedis('two broker nodes on one Redis', () => {
 
   beforeAll(async () => {
     // A database of its own on the shared Redis, so runs on one machine never see each other's sessions.
-    const parsed = new URL(REDIS_URL!);
-    parsed.pathname = `/${randomInt(1, 16)}`;
-    redisUrl = parsed.toString();
+    redisDatabase = await ownRedisDatabase(REDIS_URL!);
+    redisUrl = redisDatabase.url;
     database = await createTestDatabase();
     await runMigrations(database.url);
     config = loadConfig({
@@ -136,8 +136,6 @@ describeWithRedis('two broker nodes on one Redis', () => {
   });
 
   afterAll(async () => {
-    const redis = new Redis(redisUrl);
-    await redis.flushdb();
-    redis.disconnect();
+    await redisDatabase?.release();
   });
 });
