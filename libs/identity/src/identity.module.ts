@@ -17,13 +17,14 @@ import { SessionRepository } from './session.repository.js';
 import { SignInHooks } from './sign-in-hooks.js';
 import { createSmsSender, SmsSender } from './sms-sender.js';
 import { TokensService } from './tokens.service.js';
+import { jwtKey } from './jwt-key.js';
 import { UserRepository } from './user.repository.js';
 import { UsersService } from './users.service.js';
 
 const jwtModule = JwtModule.registerAsync({
   inject: [AppConfig],
   useFactory: (config: AppConfig) => ({
-    secret: config.auth.jwtSecret,
+    secret: jwtKey(config),
     signOptions: { algorithm: 'HS256' },
     verifyOptions: { algorithms: ['HS256'] },
   }),

@@ -3,6 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '#libs/config';
 import type { AuthUser } from './auth-user.js';
+import { jwtKey } from './jwt-key.js';
 import { SessionRepository } from './session.repository.js';
 import type { AccessClaims } from './tokens.service.js';
 
@@ -19,7 +20,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.auth.jwtSecret,
+      // passport-jwt hands the key to jsonwebtoken untouched; its types predate KeyObject.
+      secretOrKey: jwtKey(config) as unknown as Buffer,
       algorithms: ['HS256'],
       ignoreExpiration: false,
     });
