@@ -94,3 +94,65 @@ export function lowerRequestedQos(client: Client, lower: LowerQos): void {
   for (const queued of parser._queue ?? []) listener.call(parser, queued);
   parser.prependListener('packet', listener);
 }
+
+interface QueueingEmitter {
+  current: number;
+  _doing: boolean;
+  _do(this: QueueingEmitter, message: unknown, callback: unknown): unknown;
+}
+
+/** Deliveries one queue drain may nest before the rest continue on the next tick. */
+const NESTED_DELIVERIES = 64;
+
+/**
+ * mqemitter 7 queues messages beyond Aedes' `concurrency` (100 in flight) and,
+ * when a delivery finishes, starts the next queued one from inside that
+ * delivery's callback. Deliveries that finish at once (a topic nobody
+ * subscribes to: `$SYS` disconnect notices, wills) then nest one stack frame
+ * set per queued message, so a few thousand devices dropping together while a
+ * slow subscriber holds the in-flight slots overflowed the stack and the
+ * broker process died (mcollina/mqemitter#204). This bounds the nesting: past
+ * NESTED_DELIVERIES a delivery waits in a list drained in a loop on the next
+ * tick, holding its in-flight slot meanwhile; while the list is not empty,
+ * every new delivery joins its end, so deliveries start in mqemitter's order.
+ * Applied to the in-memory emitter and mqemitter-redis alike (it extends
+ * mqemitter).
+ */
+export function boundEmitterDrain(broker: Aedes): void {
+  const mq = (broker as unknown as { mq?: Partial<QueueingEmitter> }).mq as QueueingEmitter | undefined;
+  if (!mq || typeof mq._do !== 'function' || typeof mq.current !== 'number') return;
+  const deliver = mq._do;
+  const waiting: Array<[message: unknown, callback: unknown]> = [];
+  let depth = 0;
+  let scheduled = false;
+  const drain = () => {
+    scheduled = false;
+    for (let next = waiting.shift(); next; next = waiting.shift()) {
+      mq.current -= 1;
+      depth = 1;
+      try {
+        deliver.call(mq, next[0], next[1]);
+      } finally {
+        depth = 0;
+      }
+    }
+  };
+  mq._do = function boundedDo(this: QueueingEmitter, message: unknown, callback: unknown) {
+    if (depth >= NESTED_DELIVERIES || waiting.length > 0) {
+      this.current += 1;
+      this._doing = true;
+      waiting.push([message, callback]);
+      if (!scheduled) {
+        scheduled = true;
+        process.nextTick(drain);
+      }
+      return this;
+    }
+    depth += 1;
+    try {
+      return deliver.call(this, message, callback);
+    } finally {
+      depth -= 1;
+    }
+  };
+}

@@ -5,7 +5,7 @@ import { dataSourceOptions } from '#libs/database';
 import { CredentialHasher } from '#libs/devices';
 import { RabbitMqSink, type AppContext, type HealthCheck, type RunningApp } from '#libs/platform';
 import { aedesHooks } from './aedes-hooks.js';
-import { emitterBacklog } from './aedes-workarounds.js';
+import { boundEmitterDrain, emitterBacklog } from './aedes-workarounds.js';
 import { openAuthThrottle } from './auth-throttle.stores.js';
 import { observeBrokerEvents } from './broker-events.js';
 import { BrokerMetrics } from './broker-metrics.js';
@@ -85,6 +85,7 @@ async function start(
     sink: sink ?? context.deviceMessages?.sink,
   });
   const node = await Aedes.createBroker({ ...shared.options, ...hooks, maxClientsIdLength: 128 });
+  boundEmitterDrain(node);
   broker = node;
   let closed: Promise<void> | undefined;
   cleanups.push(async () => {
