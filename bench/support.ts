@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -194,4 +195,59 @@ export async function createOwners(url: string, devices: ReadonlyArray<{ sn: str
     owners,
   ]);
   return owners;
+}
+
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user and system) process `pid` has used, from /proc (Linux); undefined where there is none. */
+function procCpuSeconds(pid: string | number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds used so far by this process, by each named worker, and by PostgreSQL (Linux; undefined elsewhere). */
+export function cpuSample(workers: Record<string, ChildProcess>): Record<string, number> | undefined {
+  if (!existsSync('/proc/self/stat')) return undefined;
+  const usage = process.cpuUsage();
+  const sample: Record<string, number> = { 'load generator': (usage.user + usage.system) / 1e6 };
+  for (const [name, child] of Object.entries(workers)) sample[name] = procCpuSeconds(child.pid ?? -1) ?? NaN;
+  // The embedded server (this process's child) and its backends; with DATABASE_URL, every PostgreSQL process here.
+  const servers = new Map<string, string>();
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      servers.set(pid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const own = [...servers].filter(([, parent]) => parent === String(process.pid)).map(([pid]) => pid);
+  const counted = own.length ? [...servers].filter(([pid, parent]) => own.includes(pid) || own.includes(parent)) : [...servers];
+  let postgres = 0;
+  for (const [pid] of counted) postgres += procCpuSeconds(pid) ?? 0;
+  sample.PostgreSQL = postgres;
+  return sample;
+}
+
+/** What each part used between two samples, in CPU microseconds per unit of work (a reading, a message). */
+export function cpuPerUnit(
+  before: Record<string, number> | undefined,
+  after: Record<string, number> | undefined,
+  units: number,
+): Array<[string, number]> {
+  if (!before || !after) return [];
+  return Object.keys(after).map((name) => [name, ((after[name] - before[name]) * 1e6) / units]);
 }

@@ -1,10 +1,23 @@
+import type { ChildProcess } from 'node:child_process';
 import mqtt, { type MqttClient } from 'mqtt';
+import { cpus } from 'node:os';
 import pg from 'pg';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type { IssuedDevice } from '#libs/devices';
 import { topics } from '#libs/mqtt-contract';
 import type { BenchResult, BenchSection } from '../section.js';
-import { createOwners, inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
+import {
+  cpuPerUnit,
+  cpuSample,
+  createOwners,
+  inParallel,
+  openDatabase,
+  percentile,
+  registerDevices,
+  sql,
+  startWorker,
+  stopWorker,
+} from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_TELEMETRY_DEVICES ?? 2000);
 const MESSAGES = Number(process.env.BENCH_TELEMETRY_MESSAGES ?? 10);
@@ -23,6 +36,8 @@ interface Run {
   seconds: number;
   /** Publish to queryable, ms, ascending. */
   latencies: number[];
+  /** CPU microseconds per reading, by process. */
+  cpu: Array<[string, number]>;
 }
 
 /**
@@ -64,7 +79,17 @@ export const telemetryIngestion: BenchSection = {
           const clients = await connectAll(brokerUrl, devices);
           try {
             start = Date.now() - 6 * 3600_000;
-            large = await closedLoop('50 readings a message', database.url, clients, devices, MESSAGES, READINGS_PER_MESSAGE, start);
+            const workers = { broker: broker.child, provisioning: service.child };
+            large = await closedLoop(
+              '50 readings a message',
+              database.url,
+              clients,
+              devices,
+              MESSAGES,
+              READINGS_PER_MESSAGE,
+              start,
+              workers,
+            );
             small = await closedLoop(
               `${SMALL_BATCH} readings a message`,
               database.url,
@@ -73,6 +98,7 @@ export const telemetryIngestion: BenchSection = {
               SMALL_MESSAGES,
               SMALL_BATCH,
               start + 3600_000,
+              workers,
             );
           } finally {
             await Promise.all(clients.map((client) => client.endAsync().catch(() => undefined)));
@@ -111,6 +137,7 @@ export const telemetryIngestion: BenchSection = {
           `size per million readings: ${perMillion(stored.bytes).toFixed(1)} MiB (table ${perMillion(stored.heapBytes).toFixed(1)} MiB, indexes ${perMillion(stored.bytes - stored.heapBytes).toFixed(1)} MiB); rollups ${perMillion(stored.rollupBytes).toFixed(1)} MiB`,
           `ratio ingestion / plain COPY (one stream): ${ratio.toFixed(2)} (floor ${FLOOR_RATIO}); against two COPY streams at once: ${(rate(large) / copy.twoStreams).toFixed(2)}; ` +
             `${rate(large).toFixed(0)} readings/s (floor ${FLOOR_RATE}) ${ok ? 'OK' : 'BELOW FLOOR'}`,
+          cpuNote(large, copy.cpu, copy.oneStream),
           paperNote(rate(large), small.messages / small.seconds, perMillion(stored.bytes)),
         ],
       };
@@ -161,6 +188,7 @@ async function closedLoop(
   messages: number,
   size: number,
   start: number,
+  workers: Record<string, ChildProcess>,
 ): Promise<Run> {
   process.stderr.write(`telemetry-ingestion: ${label}\n`);
   /** Per device, its messages not yet queryable, oldest first. */
@@ -214,6 +242,7 @@ async function closedLoop(
     // Payloads are made before the clock starts: what an appliance spends building them is not the backend's time.
     const payloads = devices.map(() => Array.from({ length: messages }, (_, k) => message(k, size, start)));
     const latencies: number[] = [];
+    const cpuBefore = cpuSample(workers);
     const began = performance.now();
     await Promise.all(
       devices.map(async (device, index) => {
@@ -228,7 +257,9 @@ async function closedLoop(
       }),
     );
     const seconds = (performance.now() - began) / 1000;
+    const cpu = cpuPerUnit(cpuBefore, cpuSample(workers), devices.length * messages * size);
     return {
+      cpu,
       label,
       readings: devices.length * messages * size,
       messages: devices.length * messages,
@@ -267,7 +298,10 @@ async function storedFigures(url: string) {
  * (TRUNCATE keeps its partitions and indexes), and the same rows COPYed back in, in the binary format the
  * ingestion writes: one stream, then the same rows split in two streams at once.
  */
-async function copyBaseline(url: string, until: number): Promise<{ rows: number; oneStream: number; twoStreams: number }> {
+async function copyBaseline(
+  url: string,
+  until: number,
+): Promise<{ rows: number; oneStream: number; twoStreams: number; cpu: Array<[string, number]> }> {
   const columns = 'series_id, at, owner_id, value_num, value_text, value_bool';
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -304,7 +338,9 @@ async function copyBaseline(url: string, until: number): Promise<{ rows: number;
       return row.rows / ((performance.now() - began) / 1000);
     };
     process.stderr.write(`telemetry-ingestion: COPY baseline, ${row.rows} rows\n`);
+    const cpuBefore = cpuSample({});
     const oneStream = await timed(() => copyInto(client, all));
+    const cpu = cpuPerUnit(cpuBefore, cpuSample({}), row.rows);
     const second = new pg.Client({ connectionString: url });
     await second.connect();
     let twoStreams: number;
@@ -315,10 +351,27 @@ async function copyBaseline(url: string, until: number): Promise<{ rows: number;
     } finally {
       await second.end();
     }
-    return { rows: row.rows, oneStream, twoStreams };
+    return { rows: row.rows, oneStream, twoStreams, cpu };
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Where the CPU went, per reading, beside what the floor allows: every process here shares the
+ * machine's cores, so at half the COPY rate all of them together may spend at most
+ * cores / (0.5 x COPY rate) per reading.
+ */
+function cpuNote(run: Run, copyCpu: Array<[string, number]>, copyRate: number): string {
+  if (run.cpu.length === 0) return 'CPU per reading: not measured (no /proc here)';
+  const total = run.cpu.reduce((sum, [, us]) => sum + us, 0);
+  const budget = (cpus().length * 1e6) / (FLOOR_RATIO * copyRate);
+  const copyPostgres = copyCpu.find(([name]) => name === 'PostgreSQL')?.[1];
+  return (
+    `CPU per reading (${run.label}), microseconds: ${run.cpu.map(([name, us]) => `${name} ${us.toFixed(1)}`).join(', ')}; ` +
+    `${total.toFixed(1)} in all. The floor's rate on ${cpus().length} cores leaves ${budget.toFixed(1)} for all of them together` +
+    (copyPostgres === undefined ? '.' : `; the plain COPY took PostgreSQL ${copyPostgres.toFixed(1)} per row.`)
+  );
 }
 
 /** A million appliances reporting once a minute, on paper, from this run's figures. */
