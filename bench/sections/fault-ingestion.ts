@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -5,7 +6,18 @@ import type { IssuedDevice } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import { CONSUMER_GROUPS, EventBusTopology } from '#libs/platform';
 import type { BenchResult, BenchSection } from '../section.js';
-import { createOwners, inParallel, openDatabase, percentile, registerDevices, sql, startWorker, stopWorker } from '../support.js';
+import {
+  cpuPerUnit,
+  cpuSample,
+  createOwners,
+  inParallel,
+  openDatabase,
+  percentile,
+  registerDevices,
+  sql,
+  startWorker,
+  stopWorker,
+} from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_FAULT_DEVICES ?? 1000);
 const REPORTS_PER_DEVICE = Number(process.env.BENCH_FAULT_REPORTS ?? 20);
@@ -20,6 +32,8 @@ interface Run {
   done: number;
   seconds: number;
   latencies: number[];
+  /** CPU microseconds per message, by process. */
+  cpu: Array<[string, number]>;
 }
 
 /**
@@ -45,10 +59,17 @@ export const faultIngestion: BenchSection = {
       const payloads = devices.map(() => Array.from({ length: REPORTS_PER_DEVICE }, () => newReport()));
 
       // Layout (a), `npm start`: broker and fault-feedback in one process, device messages handed over in memory.
-      const backend = await startWorker<{ mqtt: number }>('fault-backend-worker.js', ['in-process', database.url]);
+      const profile = process.env.BENCH_CPU_PROF;
+      const backend = await startWorker<{ mqtt: number }>(
+        'fault-backend-worker.js',
+        ['in-process', database.url],
+        profile ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profile}`] } : {},
+      );
       let ingestion: Run;
       try {
-        ingestion = await closedLoop('(a) in-process', `mqtt://127.0.0.1:${backend.message.mqtt}`, devices, payloads, 'ack');
+        ingestion = await closedLoop('(a) in-process', `mqtt://127.0.0.1:${backend.message.mqtt}`, devices, payloads, 'ack', {
+          backend: backend.child,
+        });
       } finally {
         await stopWorker(backend.child);
       }
@@ -64,7 +85,9 @@ export const faultIngestion: BenchSection = {
       const bare = await startWorker<{ port: number }>('broker-worker.js', ['bare']);
       let pubsub: Run;
       try {
-        pubsub = await closedLoop('bare Aedes', `mqtt://127.0.0.1:${bare.message.port}`, devices, payloads, 'subscriber');
+        pubsub = await closedLoop('bare Aedes', `mqtt://127.0.0.1:${bare.message.port}`, devices, payloads, 'subscriber', {
+          'bare Aedes': bare.child,
+        });
       } finally {
         await stopWorker(bare.child);
       }
@@ -89,6 +112,11 @@ export const faultIngestion: BenchSection = {
             const floor = index === 0 ? ` (floor ${BUS_FLOOR}) ${busRatio >= BUS_FLOOR ? 'OK' : 'BELOW FLOOR'}` : '';
             return `ratio ${run.label} / bare: ${busRatio.toFixed(2)}${floor}`;
           }),
+          `CPU per message, microseconds (from /proc; PostgreSQL is its server and backends): ` +
+            [ingestion, ...viaBus, pubsub]
+              .filter((run) => run.cpu.length > 0)
+              .map((run) => `${run.label}: ${run.cpu.map(([name, us]) => `${name} ${us.toFixed(0)}`).join(', ')}`)
+              .join('; '),
           ...(EVENT_BUS_URL ? [] : ['event bus layouts left out: set BENCH_EVENT_BUS_URL (amqp://...) to run them']),
         ],
       };
@@ -116,7 +144,10 @@ async function busLayout(databaseUrl: string, devices: IssuedDevice[], payloads:
         Array.from({ length: replicas }, () => startWorker('fault-backend-worker.js', ['faults', databaseUrl, brokerUrl, ...bus])),
       );
       try {
-        return await closedLoop(label, brokerUrl, devices, payloads, 'ack');
+        return await closedLoop(label, brokerUrl, devices, payloads, 'ack', {
+          broker: broker.child,
+          ...Object.fromEntries(services.map((service, index) => [`fault-feedback ${index + 1}`, service.child])),
+        });
       } finally {
         await Promise.all(services.map((service) => stopWorker(service.child)));
       }
@@ -166,6 +197,7 @@ async function closedLoop(
   devices: IssuedDevice[],
   payloads: string[][],
   until: 'ack' | 'subscriber',
+  workers: Record<string, ChildProcess>,
 ): Promise<Run> {
   const waiting = new Map<string, () => void>();
   const answered = (payload: Buffer) => {
@@ -200,6 +232,7 @@ async function closedLoop(
     // Not timed: one report from the first device, answered, proves the path is up (the consumer subscribed).
     await answerOf(bySn.get(devices[0].sn)!, devices[0].sn, newReport(), waiting, label);
     const latencies: number[] = [];
+    const cpuBefore = cpuSample(workers);
     const started = performance.now();
     await Promise.all(
       devices.map(async (device, index) => {
@@ -212,7 +245,8 @@ async function closedLoop(
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    return { label, done: latencies.length, seconds, latencies: latencies.sort((a, b) => a - b) };
+    const cpu = cpuPerUnit(cpuBefore, cpuSample(workers), latencies.length);
+    return { label, done: latencies.length, seconds, latencies: latencies.sort((a, b) => a - b), cpu };
   } finally {
     await Promise.all([...clients, ...(subscriber ? [subscriber] : [])].map((client) => client.endAsync().catch(() => undefined)));
   }
