@@ -85,6 +85,11 @@ export async function startWorker<Message>(
   return { child, message };
 }
 
+/** startWorker's options for a worker that writes a CPU profile (`node --cpu-prof`) into `dir`, when one is given. */
+export function profiledInto(dir: string | undefined): { execArgv?: string[] } {
+  return dir ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`] } : {};
+}
+
 /** Asks a worker to stop and waits for it to exit; kills it if it has not after `killAfterMs`. */
 export function stopWorker(child: ChildProcess, killAfterMs = 15000): Promise<void> {
   return new Promise((resolve) => {

@@ -13,6 +13,7 @@ import {
   inParallel,
   openDatabase,
   percentile,
+  profiledInto,
   registerDevices,
   sql,
   startWorker,
@@ -60,11 +61,7 @@ export const faultIngestion: BenchSection = {
 
       // Layout (a), `npm start`: broker and fault-feedback in one process, device messages handed over in memory.
       const profile = process.env.BENCH_CPU_PROF;
-      const backend = await startWorker<{ mqtt: number }>(
-        'fault-backend-worker.js',
-        ['in-process', database.url],
-        profile ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profile}`] } : {},
-      );
+      const backend = await startWorker<{ mqtt: number }>('fault-backend-worker.js', ['in-process', database.url], profiledInto(profile));
       let ingestion: Run;
       try {
         ingestion = await closedLoop('(a) in-process', `mqtt://127.0.0.1:${backend.message.mqtt}`, devices, payloads, 'ack', {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResult, BenchSection } from '../section.js';
-import { openDatabase, percentile, registerDevices, signIn, sql, startWorker, stopWorker } from '../support.js';
+import { openDatabase, percentile, profiledInto, registerDevices, signIn, sql, startWorker, stopWorker } from '../support.js';
 
 const DEVICES = Number(process.env.BENCH_STATE_DEVICES ?? 1000);
 const RATE = Number(process.env.BENCH_STATE_RATE ?? 100);
@@ -42,7 +42,7 @@ export const stateRoundTrip: BenchSection = {
       const backend = await startWorker<{ provisioningHttp: number; mqtt: number }>(
         'ota-backend-worker.js',
         [database.url, dataDir, OWNER_PHONE, '[]'],
-        PROFILE_DIR ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] } : {},
+        profiledInto(PROFILE_DIR),
       );
       try {
         const http = `http://127.0.0.1:${backend.message.provisioningHttp}`;

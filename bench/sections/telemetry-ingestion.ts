@@ -13,6 +13,7 @@ import {
   inParallel,
   openDatabase,
   percentile,
+  profiledInto,
   registerDevices,
   sql,
   startWorker,
@@ -70,11 +71,7 @@ export const telemetryIngestion: BenchSection = {
       let small: Run;
       try {
         const profile = process.env.BENCH_CPU_PROF;
-        const service = await startWorker(
-          'fault-backend-worker.js',
-          ['provisioning', database.url, brokerUrl],
-          profile ? { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profile}`] } : {},
-        );
+        const service = await startWorker('fault-backend-worker.js', ['provisioning', database.url, brokerUrl], profiledInto(profile));
         try {
           const clients = await connectAll(brokerUrl, devices);
           try {
