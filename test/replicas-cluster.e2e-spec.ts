@@ -13,7 +13,7 @@ import { eventually, registerDevices, type RegisteredDevice } from './factories/
 import { newFaultReport, storedReports, type FaultAck, type FaultReportInput } from './factories/faults.js';
 import { startedPairing } from './factories/pairing.js';
 import { signIn, type SignedIn } from './factories/users.js';
-import { startAppProcess, type AppProcess } from './support/app-process.js';
+import { startAppProcess, type AppName, type AppProcess } from './support/app-process.js';
 import { createTestDatabase, sql, type TestBackend } from './support/backend.js';
 import { call } from './support/http.js';
 import { ownRedisDatabase } from './support/redis.js';
@@ -68,6 +68,9 @@ describeWithCluster('the backend as replicas on RabbitMQ and Redis, one of each 
   const faultFeedback: AppProcess[] = [];
   const provisioning: AppProcess[] = [];
   const units: Unit[] = [];
+  /** Every process started, stopped at the end even when the start of another failed. */
+  const started: AppProcess[] = [];
+  const launch = (name: AppName, env: Record<string, string>) => startAppProcess(name, env).then((app) => (started.push(app), app));
   /** The node each service's MQTT link tries first (MQTT_URL's first entry). */
   const firstNode = new Map<AppProcess, AppProcess>();
   let owner: SignedIn;
@@ -90,12 +93,12 @@ describeWithCluster('the backend as replicas on RabbitMQ and Redis, one of each 
       SMS_OUTBOX: outbox,
       ADMIN_PHONES: ADMIN_PHONE,
     };
-    brokers.push(...(await Promise.all([startAppProcess('broker', shared), startAppProcess('broker', shared)])));
+    brokers.push(...(await Promise.all([launch('broker', shared), launch('broker', shared)])));
     const [first, second] = brokers.map((node) => `mqtt://127.0.0.1:${node.ports.mqtt}`);
     // Services spread over both nodes, as a balancer would spread them.
     const nodesFrom = (index: number) => ({ ...shared, MQTT_URL: index % 2 === 0 ? `${first},${second}` : `${second},${first}` });
-    faultFeedback.push(...(await Promise.all([0, 1, 2].map((index) => startAppProcess('fault-feedback', nodesFrom(index))))));
-    provisioning.push(...(await Promise.all([0, 1].map((index) => startAppProcess('provisioning', nodesFrom(index))))));
+    faultFeedback.push(...(await Promise.all([0, 1, 2].map((index) => launch('fault-feedback', nodesFrom(index))))));
+    provisioning.push(...(await Promise.all([0, 1].map((index) => launch('provisioning', nodesFrom(index))))));
     for (const group of [faultFeedback, provisioning]) group.forEach((app, index) => firstNode.set(app, brokers[index % 2]));
     site = {
       provisioningUrl: `http://127.0.0.1:${provisioning[0].ports.http}`,
@@ -136,9 +139,9 @@ describeWithCluster('the backend as replicas on RabbitMQ and Redis, one of each 
   }, 240_000);
 
   afterAll(async () => {
-    for (const { appliance } of units) appliance.client.end(true);
-    await Promise.all([...faultFeedback, ...provisioning].map((app) => app.stop()));
-    await Promise.all(brokers.map((node) => node.stop()));
+    for (const unit of units) unit?.appliance.client.end(true);
+    await Promise.all(started.filter((app) => app.name !== 'broker').map((app) => app.stop()));
+    await Promise.all(started.map((app) => app.stop()));
     await database?.drop();
     await redisDatabase?.release();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
