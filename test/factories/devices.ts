@@ -52,14 +52,26 @@ export function connectDevice(url: string, sn: string, secret: string, options: 
 }
 
 export function connect(url: string, options: IClientOptions): Promise<MqttClient> {
+  return firstConnack(mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options }));
+}
+
+/**
+ * Resolves with the client once its first CONNACK accepted it; an error or a close before that ends the
+ * client and rejects. Only the first connection: an error later (a node killed mid-write resets the
+ * socket) leaves the client to reconnect, as firmware would, instead of ending it.
+ */
+export function firstConnack(client: MqttClient): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
-    client.once('connect', () => resolve(client));
-    client.once('error', (error) => {
+    const settle = (error?: Error) => {
+      client.off('connect', onConnect).off('error', onError).off('close', onClose);
+      if (!error) return resolve(client);
       client.end(true);
       reject(error);
-    });
-    client.once('close', () => reject(new Error('closed before CONNACK')));
+    };
+    const onConnect = () => settle();
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(new Error('closed before CONNACK'));
+    client.on('connect', onConnect).on('error', onError).on('close', onClose);
   });
 }
 
