@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Agent, get as httpGet } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startTestBackend, type TestBackend } from './support/backend.js';
 import { describeIfBrowser, launchConsoleBrowser, type ConsoleBrowser } from './support/browser.js';
@@ -16,6 +17,24 @@ function productionSettings(extra: Record<string, unknown> = {}): Record<string,
     sms: { driver: 'http', http: { url: 'http://127.0.0.1:9/unused', token: '' } },
     ...extra,
   };
+}
+
+/** A GET through `agent`: its status, the Keep-Alive header, and which connection carried it. */
+function get(url: string, agent: Agent): Promise<{ status: number; keepAlive: string; reused: boolean; localPort: number }> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { agent }, (response) => {
+      response.resume();
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          keepAlive: String(response.headers['keep-alive'] ?? ''),
+          reused: request.reusedSocket,
+          localPort: request.socket?.localPort ?? 0,
+        }),
+      );
+    });
+    request.on('error', reject);
+  });
 }
 
 function header(response: Response, name: string): string {
@@ -53,6 +72,27 @@ describe('security headers', () => {
       expect(header(response, 'strict-transport-security')).toMatch(/max-age=\d+/);
     }
   });
+
+  it("keeps an idle keep-alive connection open past Node's 5 s, announcing 65 s, so a client or proxy closes it first", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (const url of [`${backend.provisioningUrl}/health`, `${backend.faultsUrl}/health`, `${backend.brokerHttpUrl}/health`]) {
+        const first = await get(url, agent);
+        expect({ url, keepAlive: first.keepAlive }).toEqual({ url, keepAlive: 'timeout=65' });
+        // Idle longer than Node's default keepAliveTimeout: the server would have closed the connection by now.
+        await new Promise((resolve) => setTimeout(resolve, 6000));
+        const second = await get(url, agent);
+        expect({ url, status: second.status, reused: second.reused, port: second.localPort }).toEqual({
+          url,
+          status: 200,
+          reused: true,
+          port: first.localPort,
+        });
+      }
+    } finally {
+      agent.destroy();
+    }
+  }, 30_000);
 
   it("lets the console's page fetch only itself and provisioning, where it signs in", async () => {
     const response = await fetch(`${backend.faultsUrl}/console/`);

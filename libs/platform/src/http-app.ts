@@ -3,7 +3,7 @@ import type { CustomTransportStrategy } from '@nestjs/microservices';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Server } from 'node:net';
+import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { AppConfig } from '#libs/config';
@@ -104,6 +104,7 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
   await app.init();
   if (options.microservice) await app.startAllMicroservices();
   const server = app.getHttpServer() as Server;
+  keepIdleConnectionsOpen(server);
   const port = await listenOn(server, options.port, options.host, options.portVariable);
   logger.info({ app: options.name, port }, `${options.name} listening on http://${options.host}:${port}`);
   return {
@@ -114,6 +115,24 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
       await rateLimits?.close();
     },
   };
+}
+
+/** How long an idle keep-alive connection stays open: longer than a balancer's or a client pool's idle timeout (60 s is usual). */
+export const KEEP_ALIVE_MS = 65_000;
+
+/**
+ * Node closes an idle keep-alive connection after 5 s. A proxy or client pool
+ * that keeps idle connections longer (HAProxy, nginx upstream keepalive, a
+ * cloud balancer at 60 s, or a client whose event loop runs late) can send a
+ * request on one just as the server closes it, and its caller sees a reset
+ * (a 502 behind a proxy) for a request that never arrived. Kept open longer
+ * than they are, it is they that close an idle connection, never the server
+ * mid-send; the Keep-Alive header says so to clients that read it.
+ */
+function keepIdleConnectionsOpen(server: Server): void {
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // Must exceed keepAliveTimeout, or a slow first header on a reused connection is cut instead.
+  server.headersTimeout = KEEP_ALIVE_MS + 1000;
 }
 
 /** The app's own configuration, when its module provides one (every app's does, through ConfigModule). */
