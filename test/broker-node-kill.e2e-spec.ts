@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as amqpConnect } from 'amqplib';
+import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '#libs/config';
 import { dataSourceOptions, runMigrations } from '#libs/database';
@@ -31,8 +32,9 @@ const BURST = 200;
  * their connections (ECONNRESET, an error to mqtt.js, not a plain close). They
  * reconnect to the other node and get their CONNACK there, the reports
  * without a PUBACK are sent again and acknowledged, persistent sessions made
- * on the dead node deliver on the other, and the other node's own appliances
- * never stop getting PUBACKs.
+ * on the dead node deliver on the other, their wills move with them (the dead
+ * node's is deleted, not left to be published while they are online), and
+ * the other node's own appliances never stop getting PUBACKs.
  */
 describeWithCluster('a broker node killed beside another on one Redis', () => {
   const queuePrefix = `t${randomBytes(5).toString('hex')}`;
@@ -80,7 +82,14 @@ describeWithCluster('a broker node killed beside another on one Redis', () => {
   }
 
   async function online(device: IssuedDevice, nodesInOrder: AppProcess[], clean = true): Promise<ClusterAppliance> {
-    const appliance = await clusterAppliance(device, nodesInOrder.map(port), { clean });
+    // Like firmware: a retained "gone" status as its will.
+    const will = {
+      topic: topics.status(device.sn),
+      payload: Buffer.from(JSON.stringify({ online: false })),
+      qos: 1 as const,
+      retain: true,
+    };
+    const appliance = await clusterAppliance(device, nodesInOrder.map(port), { clean, will });
     appliance.client.on('error', (error) => resets.push(`${appliance.sn}: ${error.message}`));
     await appliance.client.subscribeAsync(topics.faultsAck(device.sn), { qos: 1 });
     appliances.push(appliance);
@@ -102,6 +111,10 @@ describeWithCluster('a broker node killed beside another on one Redis', () => {
     );
     const onSurvivor = await Promise.all(devices.slice(2 * DEVICES_PER_NODE).map((device) => online(device, [survivor, victim])));
     const moving = [...onVictim, ...persistent];
+    const redis = new Redis(redisDatabase!.url);
+    const willKeys = (sn: string) => redis.keys(`will:*:${sn}`);
+    const victimWills = new Map<string, string[]>();
+    for (const appliance of moving) victimWills.set(appliance.sn, await willKeys(appliance.sn));
     await within(Promise.all([...moving, ...onSurvivor].map(report)), 10_000, 'PUBACKs before the kill');
 
     // A burst still being read when the node dies: the kernel answers with a reset, which the appliances see as an error.
@@ -120,6 +133,20 @@ describeWithCluster('a broker node killed beside another on one Redis', () => {
     expect(resets.length).toBeGreaterThan(0);
     for (const appliance of onSurvivor) expect(appliance.connacks).toEqual([port(survivor)]);
     for (const appliance of moving) expect(appliance.connacks).toEqual([port(victim), port(survivor)]);
+
+    // Each moved appliance's will is now the other node's alone: the dead node's is gone, so the live
+    // node will not publish that "gone" status once the dead node's heartbeat is old.
+    try {
+      for (const appliance of moving) {
+        const before = victimWills.get(appliance.sn)!;
+        const after = await willKeys(appliance.sn);
+        expect(before).toHaveLength(1);
+        expect(after).toHaveLength(1);
+        expect(after).not.toEqual(before);
+      }
+    } finally {
+      redis.disconnect();
+    }
 
     // A persistent session survives its node: the subscription made on the dead node still delivers on the other.
     const service = await connect(`mqtt://127.0.0.1:${port(survivor)}`, {

@@ -59,6 +59,52 @@ export function pipeableRetainedStreams(persistence: RetainedSource): void {
   };
 }
 
+interface WillStore {
+  putWill(client: { id: string }, packet: { brokerId?: string }): Promise<unknown>;
+  delWill(client: { id: string; brokerId?: string }): Promise<unknown>;
+}
+
+interface WillOwnerIndex {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string): Promise<unknown>;
+  eval(script: string, keys: number, ...args: string[]): Promise<unknown>;
+}
+
+const WILL_OWNER = (clientId: string) => `will-owner:${clientId}`;
+/** Deletes the owner record only if it still names the broker whose will went. */
+const DELETE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+
+/**
+ * aedes-persistence-redis 11 keys a will by broker and client
+ * (`will:<brokerId>:<clientId>`), and when a client connects Aedes deletes
+ * its previous will with `delWill(client)`, but an Aedes client has no
+ * `brokerId`, so the key looked up is `will:undefined:<clientId>` and
+ * nothing is deleted (moscajs/aedes-persistence-redis#110, closed unmerged).
+ * After a node dies, a device that reconnected to another node keeps the
+ * dead node's will, and once the dead node's heartbeat is three intervals
+ * old the live nodes publish it: the device's "gone" message (a retained
+ * `{online:false}` status, say) goes out while it is online. This records,
+ * per client, the broker holding its will (beside the will, on the same
+ * Redis), so a delete without a broker finds the will wherever it was put.
+ */
+export function deleteWillsOnReconnect(redisPersistence: object, index: WillOwnerIndex): void {
+  // Its type declarations leave the will methods out.
+  const persistence = redisPersistence as WillStore;
+  const putWill = persistence.putWill.bind(persistence);
+  const delWill = persistence.delWill.bind(persistence);
+  persistence.putWill = async (client, packet) => {
+    const result = await putWill(client, packet);
+    if (packet.brokerId) await index.set(WILL_OWNER(client.id), packet.brokerId);
+    return result;
+  };
+  persistence.delWill = async (client) => {
+    const brokerId = client.brokerId ?? (await index.get(WILL_OWNER(client.id))) ?? undefined;
+    const result = await delWill({ id: client.id, brokerId });
+    if (brokerId) await index.eval(DELETE_IF_OWNER, 1, WILL_OWNER(client.id), brokerId);
+    return result;
+  };
+}
+
 type Qos = 0 | 1 | 2;
 type LowerQos = (client: Client, requested: Qos) => Qos;
 interface ClientParser {

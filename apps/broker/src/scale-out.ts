@@ -1,7 +1,7 @@
 import type { Aedes, AedesOptions } from 'aedes';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { destroyOwnPersistence, pipeableRetainedStreams } from './aedes-workarounds.js';
+import { deleteWillsOnReconnect, destroyOwnPersistence, pipeableRetainedStreams } from './aedes-workarounds.js';
 
 export interface ScaleOut {
   options: Pick<AedesOptions, 'mq' | 'persistence'>;
@@ -15,7 +15,7 @@ export interface ScaleOut {
 /**
  * With REDIS_URL: `mqemitter-redis` and `aedes-persistence-redis`, so nodes
  * behind one TCP balancer share subscriptions, persistent sessions with their
- * queued QoS 1 messages, and retained messages. Without it: Aedes' own
+ * queued QoS 1 messages, retained messages and wills. Without it: Aedes' own
  * in-memory emitter and persistence (one node).
  */
 export async function scaleOut(redisUrl: string, log: Logger): Promise<ScaleOut> {
@@ -30,6 +30,7 @@ export async function scaleOut(redisUrl: string, log: Logger): Promise<ScaleOut>
   redis.on('error', (error) => log.warn({ err: error }, 'Redis persistence error'));
   const persistence = new RedisPersistence({ conn: redis });
   pipeableRetainedStreams(persistence);
+  deleteWillsOnReconnect(persistence, redis);
   let destroyed = false;
   return {
     options: { mq, persistence },
