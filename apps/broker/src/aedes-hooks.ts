@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CredentialCache, CredentialHasher, PresenceRecorder } from '#libs/devices';
 import { canPublish, canReceive, canSubscribe, grantedQos } from '#libs/mqtt-contract';
 import type { DeviceMessageSink } from '#libs/platform';
-import { lowerRequestedQos } from './aedes-workarounds.js';
+import { deliverAfterConnack, lowerRequestedQos } from './aedes-workarounds.js';
 import { addressKey, type AuthThrottle } from './auth-throttle.js';
 import type { BrokerMetrics } from './broker-metrics.js';
 import type { ClientIdentities } from './client-identities.js';
@@ -100,6 +100,7 @@ export function aedesHooks(deps: HookDependencies): Hooks {
       if ('accept' in decision) {
         identities.set(client, decision.identity);
         if (decision.accept === 'device') lowerRequestedQos(client, lowerQos);
+        deliverAfterConnack(client);
         return done(null, true);
       }
       const refusal = 'refuse' in decision ? decision : { refuse: 'internal' as const, code: CONNACK.serverUnavailable };

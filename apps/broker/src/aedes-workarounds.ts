@@ -105,6 +105,51 @@ export function deleteWillsOnReconnect(redisPersistence: object, index: WillOwne
   };
 }
 
+type Deliver = (packet: unknown, callback: (error?: unknown) => void) => void;
+interface DeliveringClient {
+  clean: boolean;
+  deliver0: Deliver;
+  deliverQoS: Deliver;
+  close(this: DeliveringClient, ...args: unknown[]): unknown;
+  once(event: 'connected', listener: () => void): unknown;
+}
+
+/**
+ * Aedes 1.2 restores a persistent session's subscriptions (connect's
+ * `restoreSubs`) before it stores the will and writes the CONNACK, and
+ * delivers to the client meanwhile: a message published in that window is
+ * written before the CONNACK, against MQTT 3.1.1 [MQTT-3.2.0-1]. mqtt.js
+ * handles packets one at a time and cannot acknowledge a QoS 1 PUBLISH
+ * before it is connected, so it never reads the CONNACK queued behind it:
+ * the client fails with "connack timeout" (a service reconnecting to another
+ * node while devices report). This holds such a client's deliveries until
+ * its connect has finished (CONNACK, then the messages queued while it was
+ * away, so the held ones, newer, follow them), and hands them on at once if
+ * the connection closes first, so Aedes keeps the session's QoS 1 messages
+ * as it would. Clean sessions restore nothing and are left alone.
+ */
+export function deliverAfterConnack(aedesClient: Client): void {
+  const client = aedesClient as unknown as DeliveringClient;
+  if (client.clean) return;
+  const held: Array<() => void> = [];
+  let holding = true;
+  const release = () => {
+    if (!holding) return;
+    holding = false;
+    for (const deliver of held.splice(0)) deliver();
+  };
+  for (const name of ['deliver0', 'deliverQoS'] as const) {
+    const deliver = client[name];
+    client[name] = (packet, callback) => (holding ? void held.push(() => deliver(packet, callback)) : deliver(packet, callback));
+  }
+  client.once('connected', release);
+  const close = client.close;
+  client.close = function closeReleasing(this: DeliveringClient, ...args: unknown[]) {
+    release();
+    return close.apply(this, args);
+  };
+}
+
 type Qos = 0 | 1 | 2;
 type LowerQos = (client: Client, requested: Qos) => Qos;
 interface ClientParser {
