@@ -7,7 +7,7 @@ import { loadConfig } from '#libs/config';
 import { dataSourceOptions, runMigrations } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
 import { topics } from '#libs/mqtt-contract';
-import { CONSUMER_GROUPS, EventBusTopology } from '#libs/platform';
+import { EventBusTopology } from '#libs/platform';
 import { clusterAppliance, within, type ClusterAppliance } from './factories/appliances.js';
 import { connect, eventually, newDeviceRow, nextMessage } from './factories/devices.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
@@ -167,14 +167,7 @@ describeWithCluster('a broker node killed beside another on one Redis', () => {
 });
 
 async function deleteTopology(queuePrefix: string): Promise<void> {
-  const topology = new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 });
   const connection = await amqpConnect(BUS_URL!);
-  const channel = await connection.createChannel();
-  for (const group of Object.keys(CONSUMER_GROUPS)) {
-    for (let partition = 0; partition < PARTITIONS; partition += 1) await channel.deleteQueue(topology.queue(group, partition));
-    await channel.deleteQueue(topology.deadLetterQueue(group));
-  }
-  await channel.deleteExchange(topology.exchange);
-  await channel.deleteExchange(topology.deadLetterExchange);
+  await new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 }).remove(await connection.createChannel());
   await connection.close();
 }

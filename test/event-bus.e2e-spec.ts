@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as amqpConnect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import type { MqttClient } from 'mqtt';
 import { topics } from '#libs/mqtt-contract';
-import { CONSUMER_GROUPS, EventBusTopology, FAILURE_HEADER, TOPIC_HEADER } from '#libs/platform';
+import { EventBusTopology, FAILURE_HEADER, TOPIC_HEADER } from '#libs/platform';
 import { bindDevice } from './factories/bindings.js';
 import { setConsent } from './factories/consents.js';
 import { eventually, registerDevices } from './factories/devices.js';
@@ -72,14 +72,7 @@ describeWithBus('event bus (RabbitMQ)', () => {
     for (const client of clients) client.end(true);
     await backend?.stop();
     await proxy?.close();
-    if (channel) {
-      for (const group of Object.keys(CONSUMER_GROUPS)) {
-        for (let partition = 0; partition < PARTITIONS; partition += 1) await channel.deleteQueue(topology.queue(group, partition));
-        await channel.deleteQueue(topology.deadLetterQueue(group));
-      }
-      await channel.deleteExchange(topology.exchange);
-      await channel.deleteExchange(topology.deadLetterExchange);
-    }
+    if (channel) await topology.remove(channel);
     await admin?.close();
   });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as amqpConnect } from 'amqplib';
 import { runMigrations } from '#libs/database';
 import { topics } from '#libs/mqtt-contract';
-import { CONSUMER_GROUPS, EventBusTopology } from '#libs/platform';
+import { EventBusTopology } from '#libs/platform';
 import { clusterAppliance, within, type ClusterAppliance } from './factories/appliances.js';
 import { setConsent } from './factories/consents.js';
 import { eventually, registerDevices, type RegisteredDevice } from './factories/devices.js';
@@ -317,14 +317,7 @@ async function inBatches<T, R>(items: T[], size: number, work: (item: T, index: 
 }
 
 async function deleteTopology(queuePrefix: string): Promise<void> {
-  const topology = new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 });
   const connection = await amqpConnect(BUS_URL!);
-  const channel = await connection.createChannel();
-  for (const group of Object.keys(CONSUMER_GROUPS)) {
-    for (let partition = 0; partition < PARTITIONS; partition += 1) await channel.deleteQueue(topology.queue(group, partition));
-    await channel.deleteQueue(topology.deadLetterQueue(group));
-  }
-  await channel.deleteExchange(topology.exchange);
-  await channel.deleteExchange(topology.deadLetterExchange);
+  await new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 }).remove(await connection.createChannel());
   await connection.close();
 }

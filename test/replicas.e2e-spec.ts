@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as amqpConnect } from 'amqplib';
 import type { MqttClient } from 'mqtt';
-import { CONSUMER_GROUPS, EventBusTopology } from '#libs/platform';
+import { EventBusTopology } from '#libs/platform';
 import { bindDevice } from './factories/bindings.js';
 import { setConsent } from './factories/consents.js';
 import { eventually, registerDevices } from './factories/devices.js';
@@ -148,14 +148,7 @@ function safeJson(line: string): { msg?: unknown; ports?: { http?: unknown } } |
 }
 
 async function deleteQueues(queuePrefix: string): Promise<void> {
-  const topology = new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 });
   const connection = await amqpConnect(BUS_URL!);
-  const channel = await connection.createChannel();
-  for (const group of Object.keys(CONSUMER_GROUPS)) {
-    for (let partition = 0; partition < PARTITIONS; partition += 1) await channel.deleteQueue(topology.queue(group, partition));
-    await channel.deleteQueue(topology.deadLetterQueue(group));
-  }
-  await channel.deleteExchange(topology.exchange);
-  await channel.deleteExchange(topology.deadLetterExchange);
+  await new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 }).remove(await connection.createChannel());
   await connection.close();
 }

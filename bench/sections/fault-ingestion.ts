@@ -4,7 +4,7 @@ import { connect as amqpConnect } from 'amqplib';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { IssuedDevice } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
-import { CONSUMER_GROUPS, EventBusTopology } from '#libs/platform';
+import { EventBusTopology } from '#libs/platform';
 import type { BenchResult, BenchSection } from '../section.js';
 import {
   cpuPerUnit,
@@ -157,16 +157,9 @@ async function busLayout(databaseUrl: string, devices: IssuedDevice[], payloads:
 }
 
 async function deleteQueues(queuePrefix: string): Promise<void> {
-  const topology = new EventBusTopology({ queuePrefix, partitions: 16, deliveryLimit: 5 });
   const connection = await amqpConnect(EVENT_BUS_URL!);
   try {
-    const channel = await connection.createChannel();
-    for (const group of Object.keys(CONSUMER_GROUPS)) {
-      for (let partition = 0; partition < topology.partitions; partition += 1) await channel.deleteQueue(topology.queue(group, partition));
-      await channel.deleteQueue(topology.deadLetterQueue(group));
-    }
-    await channel.deleteExchange(topology.exchange);
-    await channel.deleteExchange(topology.deadLetterExchange);
+    await new EventBusTopology({ queuePrefix, partitions: 16, deliveryLimit: 5 }).remove(await connection.createChannel());
   } finally {
     await connection.close();
   }

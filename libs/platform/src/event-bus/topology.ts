@@ -92,4 +92,14 @@ export class EventBusTopology {
       }
     }
   }
+
+  /** Deletes what declare made (a prefix's queues, their messages, and its exchanges): for throw-away prefixes, as suites and benchmarks use. */
+  async remove(channel: Pick<ConfirmChannel, 'deleteQueue' | 'deleteExchange'>): Promise<void> {
+    for (const group of Object.keys(CONSUMER_GROUPS)) {
+      for (let partition = 0; partition < this.config.partitions; partition += 1) await channel.deleteQueue(this.queue(group, partition));
+      await channel.deleteQueue(this.deadLetterQueue(group));
+    }
+    await channel.deleteExchange(this.exchange);
+    await channel.deleteExchange(this.deadLetterExchange);
+  }
 }
