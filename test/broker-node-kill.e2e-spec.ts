@@ -1,15 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect as amqpConnect } from 'amqplib';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '#libs/config';
 import { dataSourceOptions, runMigrations } from '#libs/database';
 import { CredentialHasher, DeviceRegistry, type IssuedDevice } from '#libs/devices';
 import { topics } from '#libs/mqtt-contract';
-import { EventBusTopology } from '#libs/platform';
 import { clusterAppliance, within, type ClusterAppliance } from './factories/appliances.js';
 import { connect, eventually, newDeviceRow, nextMessage } from './factories/devices.js';
+import { removeBusPrefix } from './support/event-bus.js';
 import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { createTestDatabase } from './support/backend.js';
 import { ownRedisDatabase } from './support/redis.js';
@@ -69,7 +68,7 @@ describeWithCluster('a broker node killed beside another on one Redis', () => {
     await dataSource?.destroy();
     await database?.drop();
     await redisDatabase?.release();
-    if (BUS_URL) await deleteTopology(queuePrefix);
+    if (BUS_URL) await removeBusPrefix(BUS_URL, queuePrefix, PARTITIONS);
   });
 
   const port = (node: AppProcess) => node.ports.mqtt;
@@ -165,9 +164,3 @@ describeWithCluster('a broker node killed beside another on one Redis', () => {
     }
   }, 90_000);
 });
-
-async function deleteTopology(queuePrefix: string): Promise<void> {
-  const connection = await amqpConnect(BUS_URL!);
-  await new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 }).remove(await connection.createChannel());
-  await connection.close();
-}

@@ -3,7 +3,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect as amqpConnect } from 'amqplib';
 import { runMigrations } from '#libs/database';
 import { topics } from '#libs/mqtt-contract';
 import { EventBusTopology } from '#libs/platform';
@@ -13,6 +12,7 @@ import { eventually, registerDevices, type RegisteredDevice } from './factories/
 import { newFaultReport, storedReports, type FaultAck, type FaultReportInput } from './factories/faults.js';
 import { startedPairing } from './factories/pairing.js';
 import { signIn, type SignedIn } from './factories/users.js';
+import { removeBusPrefix } from './support/event-bus.js';
 import { startAppProcess, type AppName, type AppProcess } from './support/app-process.js';
 import { createTestDatabase, sql, type TestBackend } from './support/backend.js';
 import { call } from './support/http.js';
@@ -145,7 +145,7 @@ describeWithCluster('the backend as replicas on RabbitMQ and Redis, one of each 
     await database?.drop();
     await redisDatabase?.release();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
-    if (BUS_URL) await deleteTopology(queuePrefix);
+    if (BUS_URL) await removeBusPrefix(BUS_URL, queuePrefix, PARTITIONS);
   });
 
   const health = (app: AppProcess) => fetch(`http://127.0.0.1:${app.ports.http}/health`).then((response) => response.status);
@@ -314,10 +314,4 @@ async function inBatches<T, R>(items: T[], size: number, work: (item: T, index: 
     results.push(...(await Promise.all(items.slice(start, start + size).map((item, offset) => work(item, start + offset)))));
   }
   return results;
-}
-
-async function deleteTopology(queuePrefix: string): Promise<void> {
-  const connection = await amqpConnect(BUS_URL!);
-  await new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 }).remove(await connection.createChannel());
-  await connection.close();
 }

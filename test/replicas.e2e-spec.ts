@@ -3,14 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { connect as amqpConnect } from 'amqplib';
 import type { MqttClient } from 'mqtt';
-import { EventBusTopology } from '#libs/platform';
 import { bindDevice } from './factories/bindings.js';
 import { setConsent } from './factories/consents.js';
 import { eventually, registerDevices } from './factories/devices.js';
 import { newFaultReport, reportingDevice, storedReports, type FaultReportInput, type ReportingDevice } from './factories/faults.js';
 import { signIn } from './factories/users.js';
+import { removeBusPrefix } from './support/event-bus.js';
 import { startTestBackend, type TestBackend } from './support/backend.js';
 
 const BUS_URL = process.env.TEST_EVENT_BUS_URL;
@@ -65,7 +64,7 @@ describeWithBus('fault-feedback replicas on the event bus', () => {
     for (const client of clients) client.end(true);
     for (const { child } of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await backend?.stop();
-    if (BUS_URL) await deleteQueues(queuePrefix);
+    if (BUS_URL) await removeBusPrefix(BUS_URL, queuePrefix, PARTITIONS);
   });
 
   function startReplica(): Promise<Replica> {
@@ -145,10 +144,4 @@ function safeJson(line: string): { msg?: unknown; ports?: { http?: unknown } } |
   } catch {
     return undefined;
   }
-}
-
-async function deleteQueues(queuePrefix: string): Promise<void> {
-  const connection = await amqpConnect(BUS_URL!);
-  await new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 }).remove(await connection.createChannel());
-  await connection.close();
 }
