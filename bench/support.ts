@@ -210,15 +210,19 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** CPU seconds (user and system) process `pid` has used, from /proc (Linux); undefined where there is none. */
-function procCpuSeconds(pid: string | number): number | undefined {
+/** The fields of /proc/<pid>/stat after the command name (state, parent pid, ...; Linux), or undefined when the process is gone. */
+function procStat(pid: string | number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** CPU seconds (user and system) a process has used, from its stat fields. */
+function cpuSeconds(fields: string[] | undefined): number | undefined {
+  return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : undefined;
 }
 
 /** CPU seconds used so far by this process, by each named worker, and by PostgreSQL (Linux; undefined elsewhere). */
@@ -226,23 +230,24 @@ export function cpuSample(workers: Record<string, ChildProcess>): Record<string,
   if (!existsSync('/proc/self/stat')) return undefined;
   const usage = process.cpuUsage();
   const sample: Record<string, number> = { 'load generator': (usage.user + usage.system) / 1e6 };
-  for (const [name, child] of Object.entries(workers)) sample[name] = procCpuSeconds(child.pid ?? -1) ?? NaN;
+  for (const [name, child] of Object.entries(workers)) sample[name] = cpuSeconds(procStat(child.pid ?? -1)) ?? NaN;
   // The embedded server (this process's child) and its backends; with DATABASE_URL, every PostgreSQL process here.
-  const servers = new Map<string, string>();
+  const servers = new Map<string, string[]>();
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
       if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      servers.set(pid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     } catch {
-      // gone meanwhile
+      continue; // gone meanwhile
     }
+    const fields = procStat(pid);
+    if (fields) servers.set(pid, fields);
   }
-  const own = [...servers].filter(([, parent]) => parent === String(process.pid)).map(([pid]) => pid);
-  const counted = own.length ? [...servers].filter(([pid, parent]) => own.includes(pid) || own.includes(parent)) : [...servers];
+  const parentOf = (fields: string[]) => fields[1];
+  const own = [...servers].filter(([, fields]) => parentOf(fields) === String(process.pid)).map(([pid]) => pid);
+  const counted = own.length ? [...servers].filter(([pid, fields]) => own.includes(pid) || own.includes(parentOf(fields))) : [...servers];
   let postgres = 0;
-  for (const [pid] of counted) postgres += procCpuSeconds(pid) ?? 0;
+  for (const [, fields] of counted) postgres += cpuSeconds(fields) ?? 0;
   sample.PostgreSQL = postgres;
   return sample;
 }

@@ -67,8 +67,11 @@ export const stateRoundTrip: BenchSection = {
           // still interpreted, every pooled connection new), then again once it is warm, as a
           // backend is for all but its first seconds. The floor is judged on the warm run; the
           // cold one is shown beside it so a slow start is never hidden.
-          const cold = summarize(await openLoop(http, token, reports, sns));
-          const warm = summarize(await openLoop(http, token, reports, sns, 1)); // each heater's other setting
+          const runs = [
+            summarize('from cold', await openLoop(http, token, reports, sns)),
+            summarize('warm', await openLoop(http, token, reports, sns, 1)), // each heater's other setting
+          ];
+          const [cold, warm] = runs;
           return {
             table: [
               [
@@ -82,21 +85,15 @@ export const stateRoundTrip: BenchSection = {
                 'max ms',
                 'p50 / p99 ms PUT answered',
               ],
-              ...[
-                ['from cold', cold],
-                ['warm', warm],
-              ].map(([label, row]) => [label as string, String(heaters.message.connected), ...(row as Summary).cells]),
+              ...runs.map((run) => [run.label, String(heaters.message.connected), ...run.cells]),
             ],
             notes: [
               `warm: p99 ${warm.p99.toFixed(0)} ms (floor: under ${FLOOR_P99_MS} ms) ${warm.p99 < FLOOR_P99_MS && warm.failed === 0 ? 'OK' : 'BELOW FLOOR'}; ` +
                 `from cold: p99 ${cold.p99.toFixed(0)} ms, the slow requests being those of its first seconds.`,
-              ...[
-                ['from cold', cold],
-                ['warm', warm],
-              ].map(
-                ([label, row]) =>
-                  `${label as string}: not applied within ${GIVE_UP_MS / 1000} s or failed: ${(row as Summary).failed}${(row as Summary).failures}; ` +
-                  `the latest request went out ${(row as Summary).maxLagMs.toFixed(0)} ms after its due time`,
+              ...runs.map(
+                (run) =>
+                  `${run.label}: not applied within ${GIVE_UP_MS / 1000} s or failed: ${run.failed}${run.failures}; ` +
+                  `the latest request went out ${run.maxLagMs.toFixed(0)} ms after its due time`,
               ),
             ],
           };
@@ -114,6 +111,7 @@ export const stateRoundTrip: BenchSection = {
 };
 
 interface Summary {
+  label: string;
   cells: string[];
   p99: number;
   failed: number;
@@ -121,11 +119,12 @@ interface Summary {
   maxLagMs: number;
 }
 
-function summarize(run: Awaited<ReturnType<typeof openLoop>>): Summary {
+function summarize(label: string, run: Awaited<ReturnType<typeof openLoop>>): Summary {
   const latencies = [...run.latencies].sort((a, b) => a - b);
   const accepted = [...run.accepted].sort((a, b) => a - b);
   const p = (sorted: number[], q: number) => percentile(sorted, q)?.toFixed(0) ?? '';
   return {
+    label,
     cells: [
       String(RATE),
       run.sentRate.toFixed(0),
