@@ -118,7 +118,7 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
 }
 
 /** How long an idle keep-alive connection stays open: longer than a balancer's or a client pool's idle timeout (60 s is usual). */
-export const KEEP_ALIVE_MS = 65_000;
+const KEEP_ALIVE_MS = 65_000;
 
 /**
  * Node closes an idle keep-alive connection after 5 s. A proxy or client pool
