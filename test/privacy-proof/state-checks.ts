@@ -85,13 +85,17 @@ export async function expectStateAsModelled(world: World): Promise<void> {
   expect(found).toEqual([]);
 
   // What people read: the owner and members see the model's state and history; anyone else of the sequence, nothing.
-  const asHistoryView = (request: ControlRequestModel) => ({
+  // What both views of a request show: its version, the given values, what became of it, and who asked when.
+  const requestView = (request: ControlRequestModel, values: ControlRequestModel['asked']) => ({
     version: request.version,
-    values: request.asked,
+    values,
     status: request.status,
     ...(request.status === 'rejected' ? { rejected: request.rejected } : {}),
     requestedAt: expect.any(String),
     requestedBy: { id: request.requestedBy, role: request.role },
+  });
+  const asHistoryView = (request: ControlRequestModel) => ({
+    ...requestView(request, request.asked),
     settledAt: request.status === 'pending' ? null : expect.any(String),
   });
   for (const sn of world.runDevices) {
@@ -115,17 +119,7 @@ export async function expectStateAsModelled(world: World): Promise<void> {
       }).toEqual({
         reader,
         reported,
-        desired: latest
-          ? {
-              version: latest.version,
-              values: latest.merged,
-              status: latest.status,
-              ...(latest.status === 'rejected' ? { rejected: latest.rejected } : {}),
-              requestedAt: expect.any(String),
-              requestedBy: { id: latest.requestedBy, role: latest.role },
-              expiresAt: expect.any(String),
-            }
-          : null,
+        desired: latest ? { ...requestView(latest, latest.merged), expiresAt: expect.any(String) } : null,
       });
       expect(await world.readHistory.execute(reader, sn)).toEqual([...requests].reverse().map(asHistoryView));
     }
