@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { MqttClient } from 'mqtt';
 import { bindDevice } from './factories/bindings.js';
@@ -9,6 +6,7 @@ import { setConsent } from './factories/consents.js';
 import { eventually, registerDevices } from './factories/devices.js';
 import { newFaultReport, reportingDevice, storedReports, type FaultReportInput, type ReportingDevice } from './factories/faults.js';
 import { signIn } from './factories/users.js';
+import { startAppProcess, type AppProcess } from './support/app-process.js';
 import { removeBusPrefix } from './support/event-bus.js';
 import { startTestBackend, type TestBackend } from './support/backend.js';
 
@@ -20,12 +18,6 @@ const ADMIN_PHONE = '+8613700000713';
 const PARTITIONS = 8;
 const DEVICES = 60;
 const REPORTS = 10;
-const MAIN = 'dist/apps/fault-feedback/src/main.js';
-
-interface Replica {
-  child: ChildProcess;
-  url: string;
-}
 
 /**
  * fault-feedback as separate processes (`npm run start:fault-feedback`, the
@@ -36,12 +28,11 @@ interface Replica {
 describeWithBus('fault-feedback replicas on the event bus', () => {
   const queuePrefix = `t${randomBytes(5).toString('hex')}`;
   let backend: TestBackend;
-  const replicas: Replica[] = [];
+  const replicas: AppProcess[] = [];
   const appliances: ReportingDevice[] = [];
   const clients: MqttClient[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first (npm test does)`);
     backend = await startTestBackend({
       auth: { adminPhones: [ADMIN_PHONE] },
       eventBus: { url: BUS_URL!, queuePrefix, partitions: PARTITIONS },
@@ -62,40 +53,26 @@ describeWithBus('fault-feedback replicas on the event bus', () => {
 
   afterAll(async () => {
     for (const client of clients) client.end(true);
-    for (const { child } of replicas) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await Promise.all(replicas.map((replica) => replica.kill()));
     await backend?.stop();
     if (BUS_URL) await removeBusPrefix(BUS_URL, queuePrefix, PARTITIONS);
   });
 
-  function startReplica(): Promise<Replica> {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        LOG_LEVEL: 'info',
-        HOST: '127.0.0.1',
-        FAULTS_HTTP_PORT: '0',
-        DATABASE_URL: backend.databaseUrl,
-        MQTT_URL: backend.mqttUrl,
-        EVENT_BUS_URL: BUS_URL!,
-        EVENT_BUS_QUEUE_PREFIX: queuePrefix,
-        EVENT_BUS_PARTITIONS: String(PARTITIONS),
-        DATA_DIR: backend.dataDir,
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    return new Promise((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`fault-feedback replica exited with ${code} before it was ready`)));
-      createInterface({ input: child.stdout! }).on('line', (line) => {
-        const entry = safeJson(line);
-        const port = entry?.ports?.http;
-        if (typeof port === 'number' && String(entry?.msg).endsWith('ready')) resolve({ child, url: `http://127.0.0.1:${port}` });
-      });
+  function startReplica(): Promise<AppProcess> {
+    return startAppProcess('fault-feedback', {
+      DATABASE_URL: backend.databaseUrl,
+      MQTT_URL: backend.mqttUrl,
+      EVENT_BUS_URL: BUS_URL!,
+      EVENT_BUS_QUEUE_PREFIX: queuePrefix,
+      EVENT_BUS_PARTITIONS: String(PARTITIONS),
+      DATA_DIR: backend.dataDir,
     });
   }
 
-  async function handledBy(replica: Replica): Promise<number> {
-    const text = await (await fetch(`${replica.url}/metrics`)).text();
+  const url = (replica: AppProcess) => `http://127.0.0.1:${replica.ports.http}`;
+
+  async function handledBy(replica: AppProcess): Promise<number> {
+    const text = await (await fetch(`${url(replica)}/metrics`)).text();
     return Number(/mqtt_messages_handled_total\{topic="faults"\} (\d+)/.exec(text)?.[1] ?? 0);
   }
 
@@ -103,7 +80,7 @@ describeWithBus('fault-feedback replicas on the event bus', () => {
     const warmUp = appliances.map((appliance) => ({ appliance, report: newFaultReport() }));
     await Promise.all(warmUp.map(({ appliance, report }) => appliance.send(report)));
     for (const { appliance, report } of warmUp) expect((await appliance.ackFor(report.reportId, 1, 30_000)).stored).toBe('full');
-    for (const replica of replicas) expect((await fetch(`${replica.url}/health`)).status).toBe(200);
+    for (const replica of replicas) expect((await fetch(`${url(replica)}/health`)).status).toBe(200);
     // The replica with work is the one to kill (single active consumer may have given it every partition).
     const counts = await Promise.all(replicas.map(handledBy));
     const victim = counts[0] >= counts[1] ? replicas[0] : replicas[1];
@@ -120,7 +97,7 @@ describeWithBus('fault-feedback replicas on the event bus', () => {
       }),
     );
     await eventually(async () => sent.length >= (DEVICES * REPORTS) / 4, 30_000);
-    victim.child.kill('SIGKILL');
+    await victim.kill();
     await streaming;
 
     const ids = [...warmUp, ...sent].map(({ report }) => report.reportId);
@@ -133,15 +110,7 @@ describeWithBus('fault-feedback replicas on the event bus', () => {
       expect(['full', 'duplicate']).toContain((await appliance.ackFor(report.reportId, 1, 30_000)).stored);
     }
     expect(await handledBy(survivor)).toBeGreaterThan(0);
-    expect((await fetch(`${survivor.url}/health`)).status).toBe(200);
+    expect((await fetch(`${url(survivor)}/health`)).status).toBe(200);
     expect(await storedReports(backend, 'report_id = ANY($1::uuid[])', [ids])).toHaveLength(ids.length);
   });
 });
-
-function safeJson(line: string): { msg?: unknown; ports?: { http?: unknown } } | undefined {
-  try {
-    return JSON.parse(line) as { msg?: unknown; ports?: { http?: unknown } };
-  } catch {
-    return undefined;
-  }
-}
