@@ -1,7 +1,7 @@
 import type { AedesOptions, AuthenticateError, Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { CredentialCache, CredentialHasher, PresenceRecorder } from '#libs/devices';
-import { canPublish, canReceive, canSubscribe, grantedQos } from '#libs/mqtt-contract';
+import { canPublish, canReceive, canSubscribe, grantedQos, type AclDecision, type MqttIdentity } from '#libs/mqtt-contract';
 import type { DeviceMessageSink } from '#libs/platform';
 import { deliverAfterConnack, lowerRequestedQos } from './aedes-workarounds.js';
 import { addressKey, type AuthThrottle } from './auth-throttle.js';
@@ -57,6 +57,7 @@ const addressOf = (client: Client) => addressKey('remoteAddress' in client.conn 
  */
 export function aedesHooks(deps: HookDependencies): Hooks {
   const { accounts, credentials, hasher, throttle, identities, presence, inflight, metrics, log, sink } = deps;
+  const checkPublish = publishCheck(deps);
   const lowerQos = (client: Client, requested: 0 | 1 | 2) => {
     const identity = identities.get(client);
     return identity ? grantedQos(identity, requested) : requested;
@@ -142,18 +143,8 @@ export function aedesHooks(deps: HookDependencies): Hooks {
       if (!client) return done(null);
       const identity = identities.get(client);
       if (!identity) return done(new Error('not authenticated'));
-      if (exceedsPayloadLimit(packet.payload, deps.maxPayloadBytes)) {
-        metrics.dropped.inc({ reason: 'too_large' });
-        log.warn({ topic: packet.topic, size: payloadBytes(packet.payload) }, 'MQTT publish refused: payload too large');
-        return done(new Error('payload too large'));
-      }
-      const decision = canPublish(identity, packet.topic);
-      if (!decision.allowed) {
-        metrics.dropped.inc({ reason: decision.reason });
-        log.warn({ topic: packet.topic, reason: decision.reason }, 'MQTT publish refused by ACL');
-        return done(new Error(`publish refused: ${decision.reason}`));
-      }
-      metrics.messagesIn.inc();
+      const decision = checkPublish(identity, packet.topic, packet.payload);
+      if (decision instanceof Error) return done(decision);
       if (identity.kind !== 'device') return done(null);
       presence.seen(identity.sn);
       const kind = decision.kind;
@@ -212,6 +203,31 @@ export function aedesHooks(deps: HookDependencies): Hooks {
   };
 
   return { authenticate, authorizePublish, authorizeSubscribe, authorizeForward };
+}
+
+/**
+ * The rules every publish passes, whether it came over MQTT or from a service
+ * of this process (in-process-publisher.ts): the payload limit, then the ACL.
+ * A refusal is counted and logged and comes back as the error to refuse it
+ * with; an allowed publish is counted in.
+ */
+export function publishCheck(deps: Pick<HookDependencies, 'maxPayloadBytes' | 'metrics' | 'log'>) {
+  const { maxPayloadBytes, metrics, log } = deps;
+  return (identity: MqttIdentity, topic: string, payload: Buffer | string): Extract<AclDecision, { allowed: true }> | Error => {
+    if (exceedsPayloadLimit(payload, maxPayloadBytes)) {
+      metrics.dropped.inc({ reason: 'too_large' });
+      log.warn({ topic, size: payloadBytes(payload) }, 'MQTT publish refused: payload too large');
+      return new Error('payload too large');
+    }
+    const decision = canPublish(identity, topic);
+    if (!decision.allowed) {
+      metrics.dropped.inc({ reason: decision.reason });
+      log.warn({ topic, reason: decision.reason }, 'MQTT publish refused by ACL');
+      return new Error(`publish refused: ${decision.reason}`);
+    }
+    metrics.messagesIn.inc();
+    return decision;
+  };
 }
 
 const packetPayload = (payload: Buffer | string): Buffer => (Buffer.isBuffer(payload) ? payload : Buffer.from(payload));

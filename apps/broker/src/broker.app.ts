@@ -12,6 +12,7 @@ import { BrokerMetrics } from './broker-metrics.js';
 import { ClientIdentities } from './client-identities.js';
 import { listenForCredentialChanges } from './credential-change.listener.js';
 import { openDeviceRegistry } from './device-registry.js';
+import { inProcessPublisher } from './in-process-publisher.js';
 import { drain, InflightDeliveries } from './drain.js';
 import { startBrokerHttp, startMqttListeners } from './listeners.js';
 import { trackPresence } from './presence.js';
@@ -71,9 +72,10 @@ async function start(
     cacheMisses: () => credentials.misses,
   });
 
+  const accounts = new ServiceAccountDirectory(config);
   const hooks = aedesHooks({
     maxPayloadBytes: config.mqtt.maxPayloadBytes,
-    accounts: new ServiceAccountDirectory(config),
+    accounts,
     credentials,
     hasher: new CredentialHasher(config.devices.secretKey),
     throttle: throttle.throttle,
@@ -96,6 +98,7 @@ async function start(
   observeBrokerEvents(node, { identities, metrics, inflight, log });
   trackPresence(node, identities, presence, log);
   await listenForCredentialChanges(node, { cache: credentials, identities, metrics, log });
+  context.deviceMessages?.attachBroker(inProcessPublisher(node, { maxPayloadBytes: config.mqtt.maxPayloadBytes, accounts, metrics, log }));
 
   const mqtt = await startMqttListeners(node.handle, config, metrics, log);
   cleanups.push(mqtt.close);

@@ -8,7 +8,7 @@ export { ApiErrors, ErrorBodySchema } from './api-errors.js';
 export { CONSUMER_HEALTH_CHECKS, HEALTH_CHECKS, HealthController, type HealthCheck } from './health.js';
 export { listenOn, PortInUseError } from './listen.js';
 export { startHttpApp, validationPipe, type HttpAppOptions, type RunningHttpApp } from './http-app.js';
-export { brokerNodes, MqttLink, type MqttLinkOptions } from './mqtt-link.js';
+export { brokerNodes, MqttLink, type MqttLinkOptions, type MqttPublishClient } from './mqtt-link.js';
 export type { AppContext, RunningApp } from './app-context.js';
 export { runStandalone } from './standalone.js';
 export { ConsumerAlreadyRunningError, startServiceApp, type ServiceAppOptions } from './service-app.js';
@@ -27,7 +27,7 @@ export {
 } from './formats.js';
 export { ModelParam, SnParam, UuidParam } from './pipes.js';
 export { readDeviceMessage, type DeviceMessage } from './device-message.js';
-export type { DeviceMessageSink, OutgoingDeviceMessage } from './event-bus/device-message-sink.js';
+export type { DeviceMessageSink, InProcessBroker, OutgoingDeviceMessage, ServicePublish } from './event-bus/device-message-sink.js';
 export { InProcessConsumer, InProcessDeviceMessages, NoDeviceMessageConsumerError } from './event-bus/in-process.js';
 export { OrderedByKey } from './ordered-by-key.js';
 export { PeriodicTask } from './periodic-task.js';

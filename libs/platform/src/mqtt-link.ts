@@ -25,15 +25,26 @@ export function brokerNodes(url: string): MqttBrokerAddress & { servers: MqttBro
 }
 
 /**
- * A service's own connection to the broker, as a service account. It
- * reconnects by itself, to the next node of MQTT_URL; QoS 1 publishes made
- * while it is away wait in its queue and go out once it is back, and
- * `health` reports it down meanwhile.
+ * What a link publishes through: an mqtt.js client reaching the broker over
+ * the network, or the broker of this process (`npm start`, in-process.ts).
+ * The services' notifiers take it as it is (`publishAsync`).
+ */
+export interface MqttPublishClient {
+  readonly connected: boolean;
+  publishAsync(topic: string, message: string | Buffer, options: { qos: 0 | 1; retain?: boolean }): Promise<unknown>;
+  endAsync(): Promise<unknown>;
+}
+
+/**
+ * A service's own way to publish to devices, as a service account. Over the
+ * network (`MqttLink.connect`) it reconnects by itself, to the next node of
+ * MQTT_URL; QoS 1 publishes made while it is away wait in its queue and go
+ * out once it is back, and `health` reports it down meanwhile.
  */
 export class MqttLink {
-  readonly client: MqttClient;
+  constructor(readonly client: MqttPublishClient) {}
 
-  constructor(private readonly options: MqttLinkOptions) {
+  static connect(options: MqttLinkOptions): MqttLink {
     const clientOptions: IClientOptions = {
       username: options.username,
       password: options.password,
@@ -42,10 +53,11 @@ export class MqttLink {
       connectTimeout: 5000,
       clean: true,
     };
-    this.client = mqtt.connect({ ...clientOptions, ...brokerNodes(options.url) });
-    this.client.on('connect', () => options.logger.info({ clientId: options.clientId }, 'MQTT link up'));
-    this.client.on('offline', () => options.logger.warn({ clientId: options.clientId }, 'MQTT link down, retrying'));
-    this.client.on('error', (error) => options.logger.warn({ err: error }, 'MQTT link error'));
+    const client: MqttClient = mqtt.connect({ ...clientOptions, ...brokerNodes(options.url) });
+    client.on('connect', () => options.logger.info({ clientId: options.clientId }, 'MQTT link up'));
+    client.on('offline', () => options.logger.warn({ clientId: options.clientId }, 'MQTT link down, retrying'));
+    client.on('error', (error) => options.logger.warn({ err: error }, 'MQTT link error'));
+    return new MqttLink(client);
   }
 
   get connected(): boolean {

@@ -63,14 +63,18 @@ export async function startServiceApp(context: AppContext, options: ServiceAppOp
   const { config, logger } = context;
   const metrics = new ServiceMetrics();
   const consumer = await openConsumer(context, options, metrics);
-  const mqtt = new MqttLink({
-    url: config.mqtt.url,
-    username: options.account.username,
-    password: options.account.password,
-    // Random, not the pid: in containers every replica is pid 1, and equal client ids take each other's connection.
-    clientId: `${options.account.username}-${randomBytes(4).toString('hex')}`,
-    logger: logger.child({ app: options.name }),
-  });
+  // Random, not the pid: in containers every replica is pid 1, and equal client ids take each other's connection.
+  const clientId = `${options.account.username}-${randomBytes(4).toString('hex')}`;
+  // Under `npm start` the broker is in this process: publish through it, not over a connection to it.
+  const mqtt = context.deviceMessages
+    ? new MqttLink(context.deviceMessages.link(options.account, clientId))
+    : MqttLink.connect({
+        url: config.mqtt.url,
+        username: options.account.username,
+        password: options.account.password,
+        clientId,
+        logger: logger.child({ app: options.name }),
+      });
   consumer.onSettled((channel, outcome) => metrics.messageSettled(channel, outcome));
   try {
     const root: DynamicModule = {

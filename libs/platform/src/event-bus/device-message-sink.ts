@@ -25,3 +25,21 @@ export interface DeviceMessageSink {
   readonly ready: boolean;
   close(): Promise<void>;
 }
+
+/** One message a service of this process publishes through its broker (`npm start`). */
+export interface ServicePublish {
+  topic: string;
+  payload: Buffer;
+  qos: 0 | 1;
+  retain: boolean;
+}
+
+/**
+ * The broker of this process as the services' way to devices (`npm start`):
+ * a service account is checked once, as at CONNECT, and each publish by the
+ * same rules as one over MQTT, then routed as the broker routes any message.
+ */
+export interface InProcessBroker {
+  /** Rejects when the account's credentials are refused. */
+  openLink(account: { username: string; password: string }, clientId: string): Promise<(message: ServicePublish) => Promise<void>>;
+}

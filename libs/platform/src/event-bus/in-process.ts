@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { MqttContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { finalize, isObservable, lastValueFrom } from 'rxjs';
 import { DEVICE_UPSTREAM, topicPatterns, type DeviceTopicKind } from '#libs/mqtt-contract';
-import type { DeviceMessageSink, OutgoingDeviceMessage } from './device-message-sink.js';
+import type { MqttPublishClient } from '../mqtt-link.js';
+import type { DeviceMessageSink, InProcessBroker, OutgoingDeviceMessage, ServicePublish } from './device-message-sink.js';
 
 /** How long a message waits for a consumer of its kind (one that is starting or restarting) before the publish is refused. */
 const CONSUMER_WAIT_MS = 30_000;
@@ -35,6 +36,10 @@ export class NoDeviceMessageConsumerError extends Error {
  * and hands each to the handler at once, in that order; handlers that must
  * keep one device's messages in sequence queue them by SN from there, as they
  * do for any carrier.
+ *
+ * The other way, a service's `link` publishes through the broker of this
+ * process too (attachBroker), with no MQTT connection of its own: the same
+ * checks, none of the encoding, socket and parsing of a second hop.
  */
 export class InProcessDeviceMessages {
   private readonly consumers = new Map<DeviceTopicKind, InProcessConsumer[]>();
@@ -43,6 +48,7 @@ export class InProcessDeviceMessages {
   private readonly claimed = new Set<DeviceTopicKind>();
   private everyConsumerStarted = false;
   private closed = false;
+  private broker?: InProcessBroker;
 
   readonly sink: DeviceMessageSink = {
     // Until every service has started, any upstream kind may still find its consumer; then only those claimed.
@@ -69,6 +75,20 @@ export class InProcessDeviceMessages {
         entry.resolve();
       }
     }
+  }
+
+  /** The broker of this process started: the services' links publish through it from now on. */
+  attachBroker(broker: InProcessBroker): void {
+    this.broker = broker;
+  }
+
+  /**
+   * A service's link to devices through the broker of this process, as its
+   * service account (checked once, as at CONNECT). The broker starts first.
+   */
+  link(account: { username: string; password: string }, clientId: string): MqttPublishClient {
+    if (!this.broker) throw new Error('no broker in this process yet: start the broker before the services');
+    return new InProcessPublishClient(this.broker.openLink(account, clientId));
   }
 
   /** The Nest transport of one service: hand it to connectMicroservice({ strategy }). */
@@ -216,4 +236,35 @@ async function runEventHandler(consumer: InProcessConsumer, handler: MessageHand
     if (isObservable(resultOrStream)) await lastValueFrom(resultOrStream.pipe(finalize(runEndHook)), { defaultValue: undefined });
     else runEndHook();
   });
+}
+
+/**
+ * The services' side of the in-process link: mqtt.js's publishAsync, done by
+ * the broker of this process. Connected once the broker accepted the account;
+ * a publish made before that waits for it, and one after endAsync is refused.
+ */
+class InProcessPublishClient implements MqttPublishClient {
+  private publish?: (message: ServicePublish) => Promise<void>;
+  private ended = false;
+
+  constructor(private readonly opening: Promise<(message: ServicePublish) => Promise<void>>) {
+    opening.then(
+      (publish) => (this.publish = publish),
+      () => undefined, // every publish rejects with the reason
+    );
+  }
+
+  get connected(): boolean {
+    return !this.ended && this.publish !== undefined;
+  }
+
+  async publishAsync(topic: string, message: string | Buffer, options: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    if (this.ended) throw new Error('in-process MQTT link closed');
+    const publish = this.publish ?? (await this.opening);
+    await publish({ topic, payload: typeof message === 'string' ? Buffer.from(message) : message, qos: options.qos, retain: options.retain ?? false });
+  }
+
+  async endAsync(): Promise<void> {
+    this.ended = true;
+  }
 }
