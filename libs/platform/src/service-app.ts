@@ -135,6 +135,7 @@ async function openConsumer(context: AppContext, options: ServiceAppOptions, met
   if (config.eventBus.url) {
     const strategy = new RabbitMqServer({ config: config.eventBus, group: options.name, log: logger.child({ app: options.name }) });
     strategy.onDeadLettered = (kind, why) => metrics.deadLettered(kind, why);
+    metrics.watchPartitions(() => strategy.activePartitions);
     return {
       strategy,
       health: strategy.health,

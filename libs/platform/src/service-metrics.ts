@@ -1,7 +1,7 @@
 import { Controller, Get, Global, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parseDeviceTopic, refusalKind, type DeviceTopicKind } from '#libs/mqtt-contract';
 
 /**
@@ -46,6 +46,18 @@ export class ServiceMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** For RabbitMqServer: how many of the group's partitions this replica works on, read at each scrape. */
+  watchPartitions(active: () => number): void {
+    new Gauge({
+      name: 'event_bus_partitions_active',
+      help: 'Event bus partitions this replica handled messages of in the last 5 seconds',
+      registers: [this.registry],
+      collect() {
+        this.set(active());
+      },
+    });
   }
 
   /** A message of this topic refused for this reason (the reason is reduced to a fixed label). */

@@ -6,16 +6,20 @@ export interface BusConnectionOptions {
   /** Names the connection in RabbitMQ's list (which app, which process). */
   name: string;
   log: Logger;
-  /** Run on every new channel before it counts as ready: declare, consume. */
-  setup(channel: ConfirmChannel): Promise<void>;
+  /**
+   * Run on every new connection before it counts as ready: declare, consume.
+   * `openChannel` opens further confirm channels on the same connection; they
+   * go with it when it drops.
+   */
+  setup(channel: ConfirmChannel, openChannel: () => Promise<ConfirmChannel>): Promise<void>;
   /** Told when the channel in use is gone (connection lost or closed). */
   onLost?(): void;
   reconnectMs?: number;
 }
 
 /**
- * One AMQP connection with one confirm channel, opened again whenever it
- * drops (RabbitMQ restarted, a network cut), with `setup` run each time.
+ * One AMQP connection with its main confirm channel, opened again whenever
+ * it drops (RabbitMQ restarted, a network cut), with `setup` run each time.
  * `channel` is undefined while there is none.
  */
 export class BusConnection {
@@ -59,7 +63,12 @@ export class BusConnection {
       const lost = () => this.lost(model, channel);
       model.on('close', lost);
       channel.on('close', lost);
-      await this.options.setup(channel);
+      const openChannel = async () => {
+        const extra = await model.createConfirmChannel();
+        extra.on('error', (error: Error) => log.warn({ err: redactError(error) }, 'event bus channel error'));
+        return extra;
+      };
+      await this.options.setup(channel, openChannel);
       if (this.closed) {
         await model.close().catch(() => undefined);
         return;

@@ -261,7 +261,12 @@ class InProcessPublishClient implements MqttPublishClient {
   async publishAsync(topic: string, message: string | Buffer, options: { qos: 0 | 1; retain?: boolean }): Promise<void> {
     if (this.ended) throw new Error('in-process MQTT link closed');
     const publish = this.publish ?? (await this.opening);
-    await publish({ topic, payload: typeof message === 'string' ? Buffer.from(message) : message, qos: options.qos, retain: options.retain ?? false });
+    await publish({
+      topic,
+      payload: typeof message === 'string' ? Buffer.from(message) : message,
+      qos: options.qos,
+      retain: options.retain ?? false,
+    });
   }
 
   async endAsync(): Promise<void> {

@@ -17,6 +17,10 @@ export interface RabbitMqServerOptions {
   log: Logger;
   /** How long a stopping replica lets messages in work finish before it lets go of them. */
   drainMs?: number;
+  /** How often the replica compares the partitions it works on with its share (REBALANCE_EVERY_MS). */
+  rebalanceEveryMs?: number;
+  /** How long a partition stays with this replica before it may be handed on (SETTLED_MS). */
+  settledMs?: number;
 }
 
 /** What a handler failure may say in a log line or a dead letter: redacted, one line, short. */
@@ -25,12 +29,37 @@ function failureReason(error: unknown): string {
   return redactText(text.split('\n')[0] ?? '').slice(0, 200) || 'handler failed';
 }
 
+/** How often a replica compares the partitions it works on with its share. */
+const REBALANCE_EVERY_MS = 2000;
+/** A partition that delivered within this long counts as one this replica works on. */
+const ACTIVE_WINDOW_MS = 5000;
+/** A partition is given up only after this long with this replica: no partition goes back and forth. */
+const SETTLED_MS = 10_000;
+
+/**
+ * One partition queue as this replica consumes it, on a channel of its own:
+ * closing that channel hands the partition on together with every message it
+ * holds, in one step (see `release`).
+ */
+interface Partition {
+  readonly index: number;
+  readonly queue: string;
+  channel?: ConfirmChannel;
+  /** Handlers running, dead letters being written: the partition's messages this replica still owes an answer. */
+  readonly inWork: Set<Promise<unknown>>;
+  /** While it is being handed on: deliveries are held, never started, so none overlaps the next replica's. */
+  held?: ConsumeMessage[];
+  lastDelivery: number;
+  activeSince: number;
+}
+
 /**
  * The services' side of RabbitMQ, as a Nest transport: consumes every
  * partition of its group (single active consumer: RabbitMQ gives each
- * partition to one live replica) and hands each message to the
- * @EventPattern(topicPatterns.X) handler of its kind, in an MqttContext
- * holding the topic and the payload, so readDeviceMessage works as over MQTT.
+ * partition to one live replica and moves it when that one dies) and hands
+ * each message to the @EventPattern(topicPatterns.X) handler of its kind, in
+ * an MqttContext holding the topic and the payload, so readDeviceMessage
+ * works as over MQTT.
  *
  * Handlers start in delivery order, and a partition holds many messages in
  * work at once (prefetch), so batching handlers batch and per-device order
@@ -38,6 +67,17 @@ function failureReason(error: unknown): string {
  * A message is acknowledged once its handler resolved (its commit). A failed
  * one goes back to the queue; after `deliveryLimit` attempts it is
  * dead-lettered with the reason, counted and logged, and the partition moves on.
+ *
+ * Sharing: RabbitMQ 3.10 gives a partition to its first consumer and moves it
+ * only when that one goes, so a replica started later would get nothing. So
+ * every replica also counts the group's replicas (the replicas queue) and,
+ * working on more than its share of partitions, hands one on at a time: it
+ * stops starting that partition's deliveries, lets the ones in work commit
+ * and be acknowledged, then closes the partition's channel, which returns
+ * what it held to the head of the queue and activates the next waiting
+ * replica in one step; then it subscribes again, at the back. A device's
+ * messages are never in two replicas' hands at once. A stopping replica lets
+ * go of everything the same way.
  */
 export class RabbitMqServer extends Server implements CustomTransportStrategy {
   override readonly propagatesEventHandlerErrors = true;
@@ -48,8 +88,11 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
   private readonly topology: EventBusTopology;
   private readonly kinds: ReadonlySet<DeviceTopicKind>;
   private readonly connection: BusConnection;
-  private readonly inWork = new Set<Promise<unknown>>();
-  private readonly consumerTags: string[] = [];
+  /** The partitions of the current connection (a new connection starts a new set). */
+  private partitions: Partition[] = [];
+  private openChannel?: () => Promise<ConfirmChannel>;
+  private rebalancer?: NodeJS.Timeout;
+  private rebalancing = false;
   private stopping = false;
 
   constructor(private readonly options: RabbitMqServerOptions) {
@@ -62,7 +105,7 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
       url: options.config.url,
       name: `${options.group}-${randomBytes(4).toString('hex')}`,
       log: options.log,
-      setup: (channel) => this.consume(channel),
+      setup: (channel, openChannel) => this.consume(channel, openChannel),
     });
   }
 
@@ -71,20 +114,34 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     return { name: 'eventBus', isUp: async () => this.connection.ready };
   }
 
+  /** Partitions this replica worked on in the last few seconds (the others are another replica's, or quiet). */
+  get activePartitions(): number {
+    const now = Date.now();
+    return this.partitions.filter((partition) => isActive(partition, now)).length;
+  }
+
   listen(callback: (error?: unknown) => void): void {
     this.connection.start().then(
-      () => callback(),
+      () => {
+        this.rebalancer = setInterval(() => void this.rebalance(), this.options.rebalanceEveryMs ?? REBALANCE_EVERY_MS);
+        this.rebalancer.unref();
+        callback();
+      },
       (error: unknown) => callback(new Error(`event bus (EVENT_BUS_URL) not reachable: ${failureReason(error)}`)),
     );
   }
 
   async close(): Promise<void> {
     this.stopping = true;
-    const channel = this.connection.channel;
-    // Take no more, let what is in work commit and be acknowledged, then let go.
-    if (channel) for (const tag of this.consumerTags.splice(0)) await channel.cancel(tag).catch(() => undefined);
-    const drained = Promise.allSettled([...this.inWork]);
+    clearInterval(this.rebalancer);
+    // Start nothing more, let what is in work commit and be acknowledged, then close each partition's channel:
+    // a handshake, so RabbitMQ has taken the acknowledgements before it hands the rest on (a connection closed
+    // at once lost a few, and the next replica handled those messages again).
+    const partitions = this.partitions;
+    for (const partition of partitions) partition.held ??= [];
+    const drained = Promise.allSettled(partitions.flatMap((partition) => [...partition.inWork]));
     await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, this.options.drainMs ?? 5000).unref())]);
+    for (const partition of partitions) await partition.channel?.close().catch(() => undefined);
     await this.connection.close();
   }
 
@@ -96,51 +153,145 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     return this.connection as T;
   }
 
-  private async consume(channel: ConfirmChannel): Promise<void> {
+  private async consume(channel: ConfirmChannel, openChannel: () => Promise<ConfirmChannel>): Promise<void> {
     await this.topology.declare(channel);
-    await channel.prefetch(this.options.config.prefetch, false);
-    this.consumerTags.length = 0;
+    // Counted among the group's replicas while this connection lives.
+    await channel.consume(this.topology.replicasQueue(this.options.group), () => undefined, { noAck: true });
+    const partitions: Partition[] = Array.from({ length: this.topology.partitions }, (_, index) => ({
+      index,
+      queue: this.topology.queue(this.options.group, index),
+      inWork: new Set<Promise<unknown>>(),
+      lastDelivery: 0,
+      activeSince: 0,
+    }));
+    this.partitions = partitions;
+    this.openChannel = openChannel;
     // From a random partition on: replicas that start together each come first on about their share of the queues.
-    const first = Math.floor(Math.random() * this.topology.partitions);
-    for (let step = 0; step < this.topology.partitions; step += 1) {
-      const partition = (first + step) % this.topology.partitions;
-      const queue = this.topology.queue(this.options.group, partition);
-      const { consumerTag } = await channel.consume(queue, (message) => this.receive(channel, message), { noAck: false });
-      this.consumerTags.push(consumerTag);
-    }
+    const first = Math.floor(Math.random() * partitions.length);
+    for (let step = 0; step < partitions.length; step += 1) await this.subscribe(partitions[(first + step) % partitions.length]);
   }
 
-  private receive(channel: ConfirmChannel, message: ConsumeMessage | null): void {
+  /** Consumes the partition on a new channel of its own: active at once if no other replica is, else next in line. */
+  private async subscribe(partition: Partition): Promise<void> {
+    const channel = await this.openChannel!();
+    await channel.prefetch(this.options.config.prefetch, false);
+    channel.on('close', () => {
+      // Closed by RabbitMQ (a channel error) while the connection lives: consume again on a new one. A lost
+      // connection closes every channel too; then those attempts fail and the reconnect starts a new set.
+      if (partition.channel !== channel || this.stopping || !this.partitions.includes(partition)) return;
+      partition.channel = undefined;
+      void this.subscribe(partition).catch(() => undefined);
+    });
+    partition.channel = channel;
+    await channel.consume(partition.queue, (message) => this.receive(partition, channel, message), { noAck: false });
+  }
+
+  private receive(partition: Partition, channel: ConfirmChannel, message: ConsumeMessage | null): void {
     if (!message) {
       // RabbitMQ cancelled the consumer (its queue was deleted): start over, which declares the queues again.
-      if (!this.stopping) void channel.close().catch(() => undefined);
+      if (!this.stopping) void this.connection.channel?.close().catch(() => undefined);
       return;
     }
+    const now = Date.now();
+    if (now - partition.lastDelivery >= ACTIVE_WINDOW_MS) partition.activeSince = now;
+    partition.lastDelivery = now;
+    if (partition.held) {
+      partition.held.push(message);
+      return;
+    }
+    this.start(partition, channel, message);
+  }
+
+  private start(partition: Partition, channel: ConfirmChannel, message: ConsumeMessage): void {
     const topic = message.properties.headers?.[TOPIC_HEADER];
     const parsed = typeof topic === 'string' ? parseDeviceTopic(topic) : undefined;
-    if (!parsed) return this.deadLetter(channel, message, 'other', 'not a device message');
-    if (!this.kinds.has(parsed.kind)) return this.deadLetter(channel, message, parsed.kind, `${parsed.kind} is not consumed here`);
+    if (!parsed) return this.deadLetter(partition, channel, message, 'other', 'not a device message');
+    if (!this.kinds.has(parsed.kind))
+      return this.deadLetter(partition, channel, message, parsed.kind, `${parsed.kind} is not consumed here`);
     const handler = this.messageHandlers.get(topicPatterns[parsed.kind]);
-    if (!handler) return this.deadLetter(channel, message, parsed.kind, `no handler for ${parsed.kind}`);
+    if (!handler) return this.deadLetter(partition, channel, message, parsed.kind, `no handler for ${parsed.kind}`);
     const work = this.dispatch(handler, topic as string, message.content);
-    this.inWork.add(work);
-    work.then(
-      () => {
-        this.inWork.delete(work);
-        this.onSettled?.(topic as string, 'handled');
-        this.settle(channel, () => channel.ack(message));
-      },
-      (error: unknown) => {
-        this.inWork.delete(work);
-        this.onSettled?.(topic as string, 'failed');
-        this.retryOrDeadLetter(channel, message, parsed.kind, error);
-      },
+    this.track(
+      partition,
+      work.then(
+        () => {
+          this.onSettled?.(topic as string, 'handled');
+          this.settle(partition, channel, () => channel.ack(message));
+        },
+        (error: unknown) => {
+          this.onSettled?.(topic as string, 'failed');
+          this.retryOrDeadLetter(partition, channel, message, parsed.kind, error);
+        },
+      ),
     );
   }
 
+  private track(partition: Partition, work: Promise<unknown>): void {
+    partition.inWork.add(work);
+    void work.finally(() => partition.inWork.delete(work));
+  }
+
+  /**
+   * Hands the busiest-but-one partition on when this replica works on more
+   * than its share (the partitions over the live replicas, rounded up). One
+   * at a time, each only after SETTLED_MS with this replica.
+   */
+  private async rebalance(): Promise<void> {
+    const channel = this.connection.channel;
+    if (!channel || this.stopping || this.rebalancing) return;
+    this.rebalancing = true;
+    try {
+      const { consumerCount: replicas } = await channel.checkQueue(this.topology.replicasQueue(this.options.group));
+      if (replicas < 2) return;
+      const now = Date.now();
+      const active = this.partitions.filter((partition) => isActive(partition, now));
+      if (active.length <= Math.ceil(this.partitions.length / replicas)) return;
+      const candidate = active
+        .filter((partition) => now - partition.activeSince >= (this.options.settledMs ?? SETTLED_MS))
+        .sort((a, b) => a.inWork.size - b.inWork.size)[0];
+      if (candidate) await this.release(candidate);
+    } catch (error) {
+      this.options.log.debug({ reason: failureReason(error) }, 'event bus rebalance skipped');
+    } finally {
+      this.rebalancing = false;
+    }
+  }
+
+  /**
+   * Gives a partition to the next replica in line: deliveries are held from
+   * now on; once the ones in work are answered, the channel closes, which
+   * returns the held ones (first in line for the next replica) and activates
+   * it. If the ones in work do not finish within drainMs (the database is
+   * away), nothing is handed on and the held deliveries start here after all.
+   */
+  private async release(partition: Partition): Promise<void> {
+    const channel = partition.channel;
+    if (!channel || partition.held) return;
+    partition.held = [];
+    const drained = await Promise.race([
+      Promise.allSettled([...partition.inWork]).then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.options.drainMs ?? 5000).unref()),
+    ]);
+    const held = partition.held;
+    if (!drained || this.stopping || partition.channel !== channel) {
+      if (!this.stopping) {
+        partition.held = undefined;
+        for (const message of held) this.start(partition, channel, message);
+      }
+      return;
+    }
+    partition.channel = undefined;
+    await channel.close().catch(() => undefined);
+    partition.held = undefined;
+    partition.lastDelivery = 0;
+    partition.activeSince = 0;
+    this.options.log.info({ partition: partition.index, returned: held.length }, 'event bus partition handed on to another replica');
+    if (!this.stopping && this.partitions.includes(partition)) await this.subscribe(partition);
+  }
+
   /** Acknowledges on the channel the message came on, if it is still open; else RabbitMQ delivers it again. */
-  private settle(channel: ConfirmChannel, act: () => void): void {
-    if (this.connection.channel !== channel) return;
+  private settle(partition: Partition, channel: ConfirmChannel, act: () => void): void {
+    if (partition.channel !== channel) return;
     try {
       act();
     } catch {
@@ -148,17 +299,24 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     }
   }
 
-  private retryOrDeadLetter(channel: ConfirmChannel, message: ConsumeMessage, kind: DeviceTopicKind, error: unknown): void {
+  private retryOrDeadLetter(
+    partition: Partition,
+    channel: ConfirmChannel,
+    message: ConsumeMessage,
+    kind: DeviceTopicKind,
+    error: unknown,
+  ): void {
     const reason = failureReason(error);
     const deliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0) + 1;
-    if (deliveries >= this.options.config.deliveryLimit) return this.deadLetter(channel, message, kind, reason, 'failed');
+    if (deliveries >= this.options.config.deliveryLimit) return this.deadLetter(partition, channel, message, kind, reason, 'failed');
     this.options.log.warn({ kind, delivery: deliveries, reason }, 'device message failed; delivered again shortly');
     // A short pause, so a failure that passes (a lock, a restart) is not retried in a tight loop.
-    setTimeout(() => this.settle(channel, () => channel.nack(message, false, true)), Math.min(200 * deliveries, 2000)).unref();
+    setTimeout(() => this.settle(partition, channel, () => channel.nack(message, false, true)), Math.min(200 * deliveries, 2000)).unref();
   }
 
   /** Moves the message to the group's dead-letter queue with the reason, then lets its partition go on. */
   private deadLetter(
+    partition: Partition,
     channel: ConfirmChannel,
     message: ConsumeMessage,
     kind: DeviceTopicKind | 'other',
@@ -166,22 +324,29 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     why: 'unreadable' | 'failed' = 'unreadable',
   ): void {
     const headers = { ...message.properties.headers, [FAILURE_HEADER]: reason, 'x-original-routing-key': message.fields.routingKey };
-    try {
-      channel.publish(
-        this.topology.deadLetterExchange,
-        this.options.group,
-        message.content,
-        { persistent: true, headers, messageId: message.properties.messageId as string | undefined },
-        (error: unknown) => {
-          if (error) return this.settle(channel, () => channel.nack(message, false, true));
-          this.options.log.warn({ kind, reason }, 'device message dead-lettered');
-          this.onDeadLettered?.(kind, why);
-          this.settle(channel, () => channel.ack(message));
-        },
-      );
-    } catch {
-      // The channel closed: the message is delivered again on the next one.
-    }
+    const written = new Promise<void>((resolve) => {
+      try {
+        channel.publish(
+          this.topology.deadLetterExchange,
+          this.options.group,
+          message.content,
+          { persistent: true, headers, messageId: message.properties.messageId as string | undefined },
+          (error: unknown) => {
+            if (error) this.settle(partition, channel, () => channel.nack(message, false, true));
+            else {
+              this.options.log.warn({ kind, reason }, 'device message dead-lettered');
+              this.onDeadLettered?.(kind, why);
+              this.settle(partition, channel, () => channel.ack(message));
+            }
+            resolve();
+          },
+        );
+      } catch {
+        // The channel closed: the message is delivered again on the next one.
+        resolve();
+      }
+    });
+    this.track(partition, written);
   }
 
   private dispatch(handler: MessageHandler, topic: string, payload: Buffer): Promise<void> {
@@ -196,4 +361,8 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
       Promise.resolve(processing).then(resolve, reject);
     });
   }
+}
+
+function isActive(partition: Partition, now: number): boolean {
+  return partition.channel !== undefined && !partition.held && now - partition.lastDelivery < ACTIVE_WINDOW_MS;
 }

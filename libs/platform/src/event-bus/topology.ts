@@ -60,6 +60,15 @@ export class EventBusTopology {
     return `${this.config.queuePrefix}.${group}.dead`;
   }
 
+  /**
+   * Where the replicas of a group count each other: each consumes it (nothing
+   * is ever sent there), so its consumer count is the number of live
+   * replicas, which single active consumer queues do not tell.
+   */
+  replicasQueue(group: string): string {
+    return `${this.config.queuePrefix}.${group}.replicas`;
+  }
+
   /** Whether any group consumes this kind (what the broker's sink carries). */
   carries(kind: DeviceTopicKind): boolean {
     return Object.values(CONSUMER_GROUPS).some((kinds) => kinds.includes(kind));
@@ -76,6 +85,7 @@ export class EventBusTopology {
       const deadLetters = this.deadLetterQueue(group);
       await channel.assertQueue(deadLetters, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
       await channel.bindQueue(deadLetters, this.deadLetterExchange, group);
+      await channel.assertQueue(this.replicasQueue(group), { durable: true, arguments: { 'x-queue-type': 'classic' } });
       for (let partition = 0; partition < this.config.partitions; partition += 1) {
         const queue = this.queue(group, partition);
         await channel.assertQueue(queue, {
@@ -98,6 +108,7 @@ export class EventBusTopology {
     for (const group of Object.keys(CONSUMER_GROUPS)) {
       for (let partition = 0; partition < this.config.partitions; partition += 1) await channel.deleteQueue(this.queue(group, partition));
       await channel.deleteQueue(this.deadLetterQueue(group));
+      await channel.deleteQueue(this.replicasQueue(group));
     }
     await channel.deleteExchange(this.exchange);
     await channel.deleteExchange(this.deadLetterExchange);
