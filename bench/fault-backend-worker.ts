@@ -8,7 +8,7 @@ import { createLogger, InProcessDeviceMessages, type RunningApp } from '#libs/pl
 // One app of the backend in its own process, as in production (one container each), so the broker
 // and the service each get a core. argv: broker <databaseUrl> | faults|provisioning <databaseUrl> <mqttUrl>
 // | in-process <databaseUrl> (the broker and fault-feedback in one process, as `npm start` runs them).
-// Sends {mqtt} (broker) or {ready} (the service) once started; 'stop' stops it.
+// Sends {mqtt} (broker) or {ready, http} (the service) once started; 'stop' stops it.
 // Optional argv 4 and 5: an event bus URL and its queue prefix (EVENT_BUS_URL, EVENT_BUS_QUEUE_PREFIX).
 const [role, databaseUrl, mqttUrl, eventBusUrl, queuePrefix] = process.argv.slice(2);
 const config = loadConfig({
@@ -53,4 +53,4 @@ process.on('message', async (message: string) => {
     process.exit(0);
   }
 });
-process.send?.(role === 'broker' || role === 'in-process' ? { mqtt: app.ports.mqtt } : { ready: true });
+process.send?.(role === 'broker' || role === 'in-process' ? { mqtt: app.ports.mqtt } : { ready: true, http: app.ports.http });
