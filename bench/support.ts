@@ -225,31 +225,45 @@ function cpuSeconds(fields: string[] | undefined): number | undefined {
   return fields ? (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS : undefined;
 }
 
-/** CPU seconds used so far by this process, by each named worker, and by PostgreSQL (Linux; undefined elsewhere). */
-export function cpuSample(workers: Record<string, ChildProcess>): Record<string, number> | undefined {
+/**
+ * CPU seconds used so far by this process, by each named worker, and by
+ * PostgreSQL; with `rabbitMq`, also by the machine's RabbitMQ (its Erlang VM).
+ * Linux; undefined elsewhere.
+ */
+export function cpuSample(workers: Record<string, ChildProcess>, options: { rabbitMq?: boolean } = {}): Record<string, number> | undefined {
   if (!existsSync('/proc/self/stat')) return undefined;
   const usage = process.cpuUsage();
   const sample: Record<string, number> = { 'load generator': (usage.user + usage.system) / 1e6 };
   for (const [name, child] of Object.entries(workers)) sample[name] = cpuSeconds(procStat(child.pid ?? -1)) ?? NaN;
+  const processes = processesNamed(options.rabbitMq ? ['postgres', 'beam.smp'] : ['postgres']);
   // The embedded server (this process's child) and its backends; with DATABASE_URL, every PostgreSQL process here.
-  const servers = new Map<string, string[]>();
+  const servers = processes.filter(([, name]) => name === 'postgres');
+  const parentOf = (fields: string[]) => fields[1];
+  const own = servers.filter(([, , fields]) => parentOf(fields) === String(process.pid)).map(([pid]) => pid);
+  const counted = own.length ? servers.filter(([pid, , fields]) => own.includes(pid) || own.includes(parentOf(fields))) : servers;
+  sample.PostgreSQL = counted.reduce((sum, [, , fields]) => sum + (cpuSeconds(fields) ?? 0), 0);
+  if (options.rabbitMq) {
+    sample.RabbitMQ = processes.filter(([, name]) => name === 'beam.smp').reduce((sum, [, , fields]) => sum + (cpuSeconds(fields) ?? 0), 0);
+  }
+  return sample;
+}
+
+/** [pid, name, /proc/<pid>/stat fields] of every process whose name is one of `names`. */
+function processesNamed(names: string[]): Array<[string, string, string[]]> {
+  const found: Array<[string, string, string[]]> = [];
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
+    let name: string;
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'postgres') continue;
+      name = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
     } catch {
       continue; // gone meanwhile
     }
+    if (!names.includes(name)) continue;
     const fields = procStat(pid);
-    if (fields) servers.set(pid, fields);
+    if (fields) found.push([pid, name, fields]);
   }
-  const parentOf = (fields: string[]) => fields[1];
-  const own = [...servers].filter(([, fields]) => parentOf(fields) === String(process.pid)).map(([pid]) => pid);
-  const counted = own.length ? [...servers].filter(([pid, fields]) => own.includes(pid) || own.includes(parentOf(fields))) : [...servers];
-  let postgres = 0;
-  for (const [, fields] of counted) postgres += cpuSeconds(fields) ?? 0;
-  sample.PostgreSQL = postgres;
-  return sample;
+  return found;
 }
 
 /** What each part used between two samples, in CPU microseconds per unit of work (a reading, a message). */

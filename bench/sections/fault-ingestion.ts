@@ -156,7 +156,10 @@ async function busLayout(databaseUrl: string, devices: IssuedDevice[], payloads:
           const active = await Promise.all(services.map((service) => partitionsActive(service.message.http)));
           return active.every((count) => count === PARTITIONS / replicas);
         };
-        return await closedLoop(label, brokerUrl, devices, payloads, 'ack', workers, replicas > 1 ? shared : undefined);
+        return await closedLoop(label, brokerUrl, devices, payloads, 'ack', workers, {
+          warmUntil: replicas > 1 ? shared : undefined,
+          rabbitMq: true,
+        });
       } finally {
         await Promise.all(services.map((service) => stopWorker(service.child)));
       }
@@ -206,9 +209,14 @@ async function closedLoop(
   payloads: string[][],
   until: 'ack' | 'subscriber',
   workers: Record<string, ChildProcess>,
-  /** Untimed rounds of one report per device first, until this says the layout is settled (at most 60 s). */
-  warmUntil?: () => Promise<boolean>,
+  options: {
+    /** Untimed rounds of one report per device first, until this says the layout is settled (at most 60 s). */
+    warmUntil?: () => Promise<boolean>;
+    /** The layout goes through the machine's RabbitMQ: count its CPU too. */
+    rabbitMq?: boolean;
+  } = {},
 ): Promise<Run> {
+  const { warmUntil, rabbitMq = false } = options;
   const waiting = new Map<string, () => void>();
   const answered = (payload: Buffer) => {
     const reportId = (JSON.parse(payload.toString('utf8')) as { reportId: string }).reportId;
@@ -252,7 +260,7 @@ async function closedLoop(
       }
     }
     const latencies: number[] = [];
-    const cpuBefore = cpuSample(workers);
+    const cpuBefore = cpuSample(workers, { rabbitMq });
     const started = performance.now();
     await Promise.all(
       devices.map(async (device, index) => {
@@ -265,7 +273,7 @@ async function closedLoop(
       }),
     );
     const seconds = (performance.now() - started) / 1000;
-    const cpu = cpuPerUnit(cpuBefore, cpuSample(workers), latencies.length);
+    const cpu = cpuPerUnit(cpuBefore, cpuSample(workers, { rabbitMq }), latencies.length);
     return { label, done: latencies.length, untimed, seconds, latencies: latencies.sort((a, b) => a - b), cpu };
   } finally {
     await Promise.all([...clients, ...(subscriber ? [subscriber] : [])].map((client) => client.endAsync().catch(() => undefined)));
