@@ -146,6 +146,9 @@ describe(`npm start on a bare machine, from a private folder${isRoot ? ' as root
       const health = await call('GET', `http://127.0.0.1:${port}/health`);
       expect(health.status).toBe(200);
     }
+    // The services of the process publish through its broker, not over MQTT connections to it.
+    const brokerMetrics = await call('GET', `http://127.0.0.1:${broker}/metrics`);
+    expect(String(brokerMetrics.body)).toMatch(/^mqtt_connected_clients 0$/m);
     const phone = '+8613812345678';
     const userId = await signIn(provisioning, dataDir, phone);
     const pid = await postmasterPid(dataDir);
