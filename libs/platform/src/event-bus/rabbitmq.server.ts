@@ -180,6 +180,8 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
       // connection closes every channel too; then those attempts fail and the reconnect starts a new set.
       if (partition.channel !== channel || this.stopping || !this.partitions.includes(partition)) return;
       partition.channel = undefined;
+      // What it held went back to the queue with it (a hand-over in progress gives up).
+      partition.held = undefined;
       void this.subscribe(partition).catch(() => undefined);
     });
     partition.channel = channel;
@@ -232,9 +234,9 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
   }
 
   /**
-   * Hands the busiest-but-one partition on when this replica works on more
-   * than its share (the partitions over the live replicas, rounded up). One
-   * at a time, each only after SETTLED_MS with this replica.
+   * Hands a partition on when this replica works on more than its share (the
+   * partitions over the live replicas, rounded up): the one with the fewest
+   * messages in work. One at a time, each only after SETTLED_MS with this replica.
    */
   private async rebalance(): Promise<void> {
     const channel = this.connection.channel;
@@ -267,17 +269,17 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
   private async release(partition: Partition): Promise<void> {
     const channel = partition.channel;
     if (!channel || partition.held) return;
-    partition.held = [];
+    const held: ConsumeMessage[] = [];
+    partition.held = held;
     const drained = await Promise.race([
       Promise.allSettled([...partition.inWork]).then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), this.options.drainMs ?? 5000).unref()),
     ]);
-    const held = partition.held;
-    if (!drained || this.stopping || partition.channel !== channel) {
-      if (!this.stopping) {
-        partition.held = undefined;
-        for (const message of held) this.start(partition, channel, message);
-      }
+    // Stopping: close() lets go of everything. The channel gone meanwhile: what it held went back with it.
+    if (this.stopping || partition.channel !== channel) return;
+    if (!drained) {
+      partition.held = undefined;
+      for (const message of held) this.start(partition, channel, message);
       return;
     }
     partition.channel = undefined;
