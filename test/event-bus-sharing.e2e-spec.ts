@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as amqpConnect } from 'amqplib';
 import type { EventBusConfig } from '#libs/config';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
-import { createLogger, EventBusTopology, RabbitMqServer, RabbitMqSink } from '#libs/platform';
+import { createLogger, EventBusTopology, FAILURE_HEADER, RabbitMqServer, RabbitMqSink, TOPIC_HEADER } from '#libs/platform';
 import { eventually } from './factories/devices.js';
 import { removeBusPrefix } from './support/event-bus.js';
 
@@ -14,7 +14,7 @@ const describeWithBus = BUS_URL ? describe : describe.skip;
 const PARTITIONS = 8;
 const DEVICES = 64;
 const BURST = 4;
-/** A message's handling time: a burst keeps a device busy for a while, with more of its messages queued behind (prefetch 16 per partition). */
+/** A message's handling time: a burst keeps a device busy for a while, with more of its messages queued behind (prefetch 2 per partition: the rest stays queued in RabbitMQ). */
 const HANDLING_MS = 20;
 const log = createLogger('silent');
 
@@ -38,7 +38,7 @@ interface Handled {
  */
 describeWithBus('event bus: replicas share the partitions', () => {
   const queuePrefix = `t${randomBytes(5).toString('hex')}`;
-  const config = { url: BUS_URL!, queuePrefix, partitions: PARTITIONS, deliveryLimit: 5, prefetch: 16 } as EventBusConfig;
+  const config = { url: BUS_URL!, queuePrefix, partitions: PARTITIONS, deliveryLimit: 5, prefetch: 2 } as EventBusConfig;
   const topology = new EventBusTopology(config);
   const sink = new RabbitMqSink(config, log);
   const handled: Handled[] = [];
@@ -162,4 +162,54 @@ describeWithBus('event bus: replicas share the partitions', () => {
       await connection.close();
     }
   }, 90_000);
+
+  it('puts the messages of a partition sent in one turn into one RabbitMQ message; one that keeps failing is retried alone and dead-lettered, the others handled once', async () => {
+    // Twenty devices of one partition, one message each, sent in one turn while no replica runs.
+    const partition = topology.partitionOf('BATCH00000');
+    const batchSns = Array.from({ length: 2000 }, (_, index) => `BATCH${String(index).padStart(5, '0')}`)
+      .filter((sn) => topology.partitionOf(sn) === partition)
+      .slice(0, 20);
+    const poisoned = batchSns[7];
+    await Promise.all(
+      batchSns.map((sn) =>
+        sink.put({ sn, kind: 'faults', topic: topics.faults(sn), payload: Buffer.from(JSON.stringify({ sn, seq: 1 })), qos: 1 }),
+      ),
+    );
+    const connection = await amqpConnect(BUS_URL!);
+    try {
+      const channel = await connection.createChannel();
+      expect((await channel.checkQueue(topology.queue('fault-feedback', partition))).messageCount).toBe(1);
+
+      const attempts = new Map<string, number>();
+      const deadLettered: string[] = [];
+      const server = new RabbitMqServer({ config, group: 'fault-feedback', log });
+      server.onDeadLettered = (kind, why) => deadLettered.push(`${kind} ${why}`);
+      server.addHandler(
+        topicPatterns.faults,
+        async (payload: Buffer) => {
+          const { sn } = JSON.parse(payload.toString('utf8')) as { sn: string };
+          attempts.set(sn, (attempts.get(sn) ?? 0) + 1);
+          if (sn === poisoned) throw new Error('this report cannot be stored');
+        },
+        true,
+      );
+      await listen(server);
+      try {
+        await eventually(async () => deadLettered.length === 1, 30_000);
+      } finally {
+        await server.close();
+      }
+      expect(deadLettered).toEqual(['faults failed']);
+      expect(Object.fromEntries(attempts)).toEqual(
+        Object.fromEntries(batchSns.map((sn) => [sn, sn === poisoned ? config.deliveryLimit : 1])),
+      );
+      const letter = await channel.get(topology.deadLetterQueue('fault-feedback'), { noAck: true });
+      expect(letter && letter.properties.headers?.[TOPIC_HEADER]).toBe(topics.faults(poisoned));
+      expect(letter && letter.properties.headers?.[FAILURE_HEADER]).toBe('this report cannot be stored');
+      expect(letter && JSON.parse(letter.content.toString('utf8'))).toEqual({ sn: poisoned, seq: 1 });
+      expect((await channel.checkQueue(topology.queue('fault-feedback', partition))).messageCount).toBe(0);
+    } finally {
+      await connection.close();
+    }
+  }, 60_000);
 });

@@ -73,7 +73,7 @@ export class EventBusConfig {
   @IsInt() @Min(1) @Max(256) partitions!: number;
   /** Deliveries of one message before it goes to the dead-letter queue. */
   @IsInt() @Min(1) @Max(100) deliveryLimit!: number;
-  /** Unacknowledged messages a service holds per partition, so batching handlers can batch. */
+  /** Unacknowledged RabbitMQ messages (a batch of device messages counts as one) a service holds per partition, so batching handlers can batch. */
   @IsInt() @Min(1) @Max(10000) prefetch!: number;
 }
 

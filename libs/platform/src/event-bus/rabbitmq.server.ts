@@ -8,6 +8,7 @@ import { parseDeviceTopic, topicPatterns, type DeviceTopicKind } from '#libs/mqt
 import type { HealthCheck } from '../health.js';
 import { redactText } from '../redact.js';
 import { BusConnection } from './bus-connection.js';
+import { BATCH_HEADER, decodeBatch, type BatchedMessage } from './device-batch.js';
 import { CONSUMER_GROUPS, EventBusTopology, FAILURE_HEADER, TOPIC_HEADER } from './topology.js';
 
 export interface RabbitMqServerOptions {
@@ -35,6 +36,11 @@ const REBALANCE_EVERY_MS = 2000;
 const ACTIVE_WINDOW_MS = 5000;
 /** A partition is given up only after this long with this replica: no partition goes back and forth. */
 const SETTLED_MS = 10_000;
+/** Header of a device message taken out of a batch and queued again alone: the deliveries it had in the batch. */
+const PRIOR_DELIVERIES_HEADER = 'x-prior-deliveries';
+
+/** How one device message of a batch went. */
+type ItemOutcome = { handled: true } | { kind: DeviceTopicKind | 'other'; reason: string; why: 'unreadable' | 'failed' };
 
 /**
  * One partition queue as this replica consumes it, on a channel of its own:
@@ -205,6 +211,8 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
   }
 
   private start(partition: Partition, channel: ConfirmChannel, message: ConsumeMessage): void {
+    const batched = message.properties.headers?.[BATCH_HEADER];
+    if (batched !== undefined) return this.startBatch(partition, channel, message, Number(batched));
     const topic = message.properties.headers?.[TOPIC_HEADER];
     const parsed = typeof topic === 'string' ? parseDeviceTopic(topic) : undefined;
     if (!parsed) return this.deadLetter(partition, channel, message, 'other', 'not a device message');
@@ -226,6 +234,80 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
         },
       ),
     );
+  }
+
+  /**
+   * A batch (device-batch.ts): its messages go to their handlers in order,
+   * and the batch is acknowledged once each is answered. One that failed is
+   * queued again alone at the end of the partition, after the same pause as a
+   * single message, with the deliveries it had (PRIOR_DELIVERIES_HEADER), or
+   * dead-lettered at the limit; one that cannot be handled is dead-lettered.
+   * Only when those are confirmed is the batch acknowledged; else it comes
+   * back whole, and the handlers see its other messages again (as after a
+   * crash: they take a message twice as once).
+   */
+  private startBatch(partition: Partition, channel: ConfirmChannel, message: ConsumeMessage, count: number): void {
+    const items = Number.isInteger(count) && count > 0 ? decodeBatch(message.content, count) : null;
+    if (!items) return this.deadLetter(partition, channel, message, 'other', 'unreadable batch of device messages');
+    const deliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0) + 1;
+    const outcomes = items.map((item) => this.handleItem(item));
+    this.track(
+      partition,
+      Promise.all(outcomes).then(async (results) => {
+        const onward = results.flatMap((result, index) =>
+          'handled' in result ? [] : [this.forwardItem(partition, channel, items[index], result, deliveries, message.fields.routingKey)],
+        );
+        const sent = await Promise.allSettled(onward);
+        const allSent = sent.every((outcome) => outcome.status === 'fulfilled');
+        this.settle(partition, channel, () => (allSent ? channel.ack(message) : channel.nack(message, false, true)));
+      }),
+    );
+  }
+
+  private handleItem(item: BatchedMessage): Promise<ItemOutcome> {
+    const parsed = parseDeviceTopic(item.topic);
+    if (!parsed) return Promise.resolve({ kind: 'other', reason: 'not a device message', why: 'unreadable' });
+    if (!this.kinds.has(parsed.kind))
+      return Promise.resolve({ kind: parsed.kind, reason: `${parsed.kind} is not consumed here`, why: 'unreadable' });
+    const handler = this.messageHandlers.get(topicPatterns[parsed.kind]);
+    if (!handler) return Promise.resolve({ kind: parsed.kind, reason: `no handler for ${parsed.kind}`, why: 'unreadable' });
+    return this.dispatch(handler, item.topic, item.payload).then(
+      () => {
+        this.onSettled?.(item.topic, 'handled');
+        return { handled: true };
+      },
+      (error: unknown) => {
+        this.onSettled?.(item.topic, 'failed');
+        return { kind: parsed.kind, reason: failureReason(error), why: 'failed' };
+      },
+    );
+  }
+
+  /** A batch's message that was not handled: dead-lettered, or (failed, under the limit) queued again alone. */
+  private async forwardItem(
+    partition: Partition,
+    channel: ConfirmChannel,
+    item: BatchedMessage,
+    outcome: Exclude<ItemOutcome, { handled: true }>,
+    deliveries: number,
+    routingKey: string,
+  ): Promise<void> {
+    const { kind, reason, why } = outcome;
+    if (why === 'unreadable' || deliveries >= this.options.config.deliveryLimit) {
+      const headers = { [TOPIC_HEADER]: item.topic, [FAILURE_HEADER]: reason, 'x-original-routing-key': routingKey };
+      await this.writeDeadLetter(channel, item.payload, headers, undefined);
+      this.options.log.warn({ kind, reason }, 'device message dead-lettered');
+      this.onDeadLettered?.(kind, why);
+      return;
+    }
+    this.options.log.warn({ kind, delivery: deliveries, reason }, 'device message failed; delivered again shortly');
+    await new Promise((resolve) => setTimeout(resolve, Math.min(200 * deliveries, 2000)).unref());
+    await new Promise<void>((resolve, reject) => {
+      const headers = { [TOPIC_HEADER]: item.topic, [PRIOR_DELIVERIES_HEADER]: deliveries };
+      channel.sendToQueue(partition.queue, item.payload, { persistent: true, headers }, (error: unknown) =>
+        error ? reject(error) : resolve(),
+      );
+    });
   }
 
   private track(partition: Partition, work: Promise<unknown>): void {
@@ -309,7 +391,8 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     error: unknown,
   ): void {
     const reason = failureReason(error);
-    const deliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0) + 1;
+    const headers = message.properties.headers;
+    const deliveries = Number(headers?.['x-delivery-count'] ?? 0) + 1 + Number(headers?.[PRIOR_DELIVERIES_HEADER] ?? 0);
     if (deliveries >= this.options.config.deliveryLimit) return this.deadLetter(partition, channel, message, kind, reason, 'failed');
     this.options.log.warn({ kind, delivery: deliveries, reason }, 'device message failed; delivered again shortly');
     // A short pause, so a failure that passes (a lock, a restart) is not retried in a tight loop.
@@ -326,29 +409,38 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     why: 'unreadable' | 'failed' = 'unreadable',
   ): void {
     const headers = { ...message.properties.headers, [FAILURE_HEADER]: reason, 'x-original-routing-key': message.fields.routingKey };
-    const written = new Promise<void>((resolve) => {
+    const written = this.writeDeadLetter(channel, message.content, headers, message.properties.messageId as string | undefined).then(
+      () => {
+        this.options.log.warn({ kind, reason }, 'device message dead-lettered');
+        this.onDeadLettered?.(kind, why);
+        this.settle(partition, channel, () => channel.ack(message));
+      },
+      () => this.settle(partition, channel, () => channel.nack(message, false, true)),
+    );
+    this.track(partition, written);
+  }
+
+  /** Puts a message in the group's dead-letter queue; resolves once RabbitMQ confirmed it. */
+  private writeDeadLetter(
+    channel: ConfirmChannel,
+    content: Buffer,
+    headers: Record<string, unknown>,
+    messageId: string | undefined,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       try {
         channel.publish(
           this.topology.deadLetterExchange,
           this.options.group,
-          message.content,
-          { persistent: true, headers, messageId: message.properties.messageId as string | undefined },
-          (error: unknown) => {
-            if (error) this.settle(partition, channel, () => channel.nack(message, false, true));
-            else {
-              this.options.log.warn({ kind, reason }, 'device message dead-lettered');
-              this.onDeadLettered?.(kind, why);
-              this.settle(partition, channel, () => channel.ack(message));
-            }
-            resolve();
-          },
+          content,
+          { persistent: true, headers, messageId },
+          (error: unknown) => (error ? reject(error) : resolve()),
         );
-      } catch {
+      } catch (error) {
         // The channel closed: the message is delivered again on the next one.
-        resolve();
+        reject(error);
       }
     });
-    this.track(partition, written);
   }
 
   private dispatch(handler: MessageHandler, topic: string, payload: Buffer): Promise<void> {

@@ -52,6 +52,16 @@ export class EventBusTopology {
     return `${kind}.${this.partitionOf(sn)}`;
   }
 
+  /** The routing key of a batch of device messages for one group's partition (device-batch.ts). */
+  batchRoutingKey(group: string, partition: number): string {
+    return `batch.${group}.${partition}`;
+  }
+
+  /** The consumer group that takes this kind; undefined when none does. */
+  groupOf(kind: DeviceTopicKind): string | undefined {
+    return Object.entries(CONSUMER_GROUPS).find(([, kinds]) => kinds.includes(kind))?.[0];
+  }
+
   queue(group: string, partition: number): string {
     return `${this.config.queuePrefix}.${group}.${partition}`;
   }
@@ -99,6 +109,7 @@ export class EventBusTopology {
           },
         });
         for (const kind of kinds) await channel.bindQueue(queue, this.exchange, `${kind}.${partition}`);
+        await channel.bindQueue(queue, this.exchange, this.batchRoutingKey(group, partition));
       }
     }
   }
