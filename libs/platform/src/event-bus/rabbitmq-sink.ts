@@ -19,6 +19,7 @@ export class EventBusUnavailableError extends Error {
 
 interface Waiting {
   message: OutgoingDeviceMessage;
+  partition: number;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -76,11 +77,12 @@ export class RabbitMqSink implements DeviceMessageSink {
     if (!this.connection.channel) return Promise.reject(new EventBusUnavailableError('event bus not connected'));
     const group = this.topology.groupOf(message.kind);
     if (!group) return Promise.reject(new EventBusUnavailableError(`no queue is bound for ${message.kind}`));
-    const key = this.topology.batchRoutingKey(group, this.topology.partitionOf(message.sn));
+    const partition = this.topology.partitionOf(message.sn);
+    const key = this.topology.batchRoutingKey(group, partition);
     return new Promise<void>((resolve, reject) => {
       const waiting = this.pending.get(key);
-      if (waiting) waiting.push({ message, resolve, reject });
-      else this.pending.set(key, [{ message, resolve, reject }]);
+      if (waiting) waiting.push({ message, partition, resolve, reject });
+      else this.pending.set(key, [{ message, partition, resolve, reject }]);
       if (!this.flushing) {
         this.flushing = true;
         setImmediate(() => this.flush());
@@ -118,8 +120,8 @@ export class RabbitMqSink implements DeviceMessageSink {
     const options = { persistent: true, mandatory: true, messageId, timestamp: Date.now() };
     try {
       if (waiting.length === 1) {
-        const { message } = waiting[0];
-        const key = this.topology.routingKey(message.kind, message.sn);
+        const { message, partition } = waiting[0];
+        const key = this.topology.kindRoutingKey(message.kind, partition);
         channel.publish(
           this.topology.exchange,
           key,

@@ -214,13 +214,9 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     const batched = message.properties.headers?.[BATCH_HEADER];
     if (batched !== undefined) return this.startBatch(partition, channel, message, Number(batched));
     const topic = message.properties.headers?.[TOPIC_HEADER];
-    const parsed = typeof topic === 'string' ? parseDeviceTopic(topic) : undefined;
-    if (!parsed) return this.deadLetter(partition, channel, message, 'other', 'not a device message');
-    if (!this.kinds.has(parsed.kind))
-      return this.deadLetter(partition, channel, message, parsed.kind, `${parsed.kind} is not consumed here`);
-    const handler = this.messageHandlers.get(topicPatterns[parsed.kind]);
-    if (!handler) return this.deadLetter(partition, channel, message, parsed.kind, `no handler for ${parsed.kind}`);
-    const work = this.dispatch(handler, topic as string, message.content);
+    const route = this.route(topic);
+    if ('reason' in route) return this.deadLetter(partition, channel, message, route.kind, route.reason);
+    const work = this.dispatch(route.handler, topic as string, message.content);
     this.track(
       partition,
       work.then(
@@ -230,10 +226,20 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
         },
         (error: unknown) => {
           this.onSettled?.(topic as string, 'failed');
-          this.retryOrDeadLetter(partition, channel, message, parsed.kind, error);
+          this.retryOrDeadLetter(partition, channel, message, route.kind, error);
         },
       ),
     );
+  }
+
+  /** The handler of a device message's topic, or why there is none (then the message is dead-lettered as unreadable). */
+  private route(topic: unknown): { kind: DeviceTopicKind; handler: MessageHandler } | { kind: DeviceTopicKind | 'other'; reason: string } {
+    const parsed = typeof topic === 'string' ? parseDeviceTopic(topic) : undefined;
+    if (!parsed) return { kind: 'other', reason: 'not a device message' };
+    if (!this.kinds.has(parsed.kind)) return { kind: parsed.kind, reason: `${parsed.kind} is not consumed here` };
+    const handler = this.messageHandlers.get(topicPatterns[parsed.kind]);
+    if (!handler) return { kind: parsed.kind, reason: `no handler for ${parsed.kind}` };
+    return { kind: parsed.kind, handler };
   }
 
   /**
@@ -249,7 +255,7 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
   private startBatch(partition: Partition, channel: ConfirmChannel, message: ConsumeMessage, count: number): void {
     const items = Number.isInteger(count) && count > 0 ? decodeBatch(message.content, count) : null;
     if (!items) return this.deadLetter(partition, channel, message, 'other', 'unreadable batch of device messages');
-    const deliveries = Number(message.properties.headers?.['x-delivery-count'] ?? 0) + 1;
+    const deliveries = deliveriesOf(message);
     const outcomes = items.map((item) => this.handleItem(item));
     this.track(
       partition,
@@ -265,20 +271,16 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
   }
 
   private handleItem(item: BatchedMessage): Promise<ItemOutcome> {
-    const parsed = parseDeviceTopic(item.topic);
-    if (!parsed) return Promise.resolve({ kind: 'other', reason: 'not a device message', why: 'unreadable' });
-    if (!this.kinds.has(parsed.kind))
-      return Promise.resolve({ kind: parsed.kind, reason: `${parsed.kind} is not consumed here`, why: 'unreadable' });
-    const handler = this.messageHandlers.get(topicPatterns[parsed.kind]);
-    if (!handler) return Promise.resolve({ kind: parsed.kind, reason: `no handler for ${parsed.kind}`, why: 'unreadable' });
-    return this.dispatch(handler, item.topic, item.payload).then(
+    const route = this.route(item.topic);
+    if ('reason' in route) return Promise.resolve({ ...route, why: 'unreadable' });
+    return this.dispatch(route.handler, item.topic, item.payload).then(
       () => {
         this.onSettled?.(item.topic, 'handled');
         return { handled: true };
       },
       (error: unknown) => {
         this.onSettled?.(item.topic, 'failed');
-        return { kind: parsed.kind, reason: failureReason(error), why: 'failed' };
+        return { kind: route.kind, reason: failureReason(error), why: 'failed' };
       },
     );
   }
@@ -295,13 +297,10 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     const { kind, reason, why } = outcome;
     if (why === 'unreadable' || deliveries >= this.options.config.deliveryLimit) {
       const headers = { [TOPIC_HEADER]: item.topic, [FAILURE_HEADER]: reason, 'x-original-routing-key': routingKey };
-      await this.writeDeadLetter(channel, item.payload, headers, undefined);
-      this.options.log.warn({ kind, reason }, 'device message dead-lettered');
-      this.onDeadLettered?.(kind, why);
-      return;
+      return this.writeDeadLetter(channel, { content: item.payload, headers, messageId: undefined }, { kind, reason, why });
     }
     this.options.log.warn({ kind, delivery: deliveries, reason }, 'device message failed; delivered again shortly');
-    await new Promise((resolve) => setTimeout(resolve, Math.min(200 * deliveries, 2000)).unref());
+    await new Promise((resolve) => setTimeout(resolve, retryPauseMs(deliveries)).unref());
     await new Promise<void>((resolve, reject) => {
       const headers = { [TOPIC_HEADER]: item.topic, [PRIOR_DELIVERIES_HEADER]: deliveries };
       channel.sendToQueue(partition.queue, item.payload, { persistent: true, headers }, (error: unknown) =>
@@ -391,12 +390,10 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     error: unknown,
   ): void {
     const reason = failureReason(error);
-    const headers = message.properties.headers;
-    const deliveries = Number(headers?.['x-delivery-count'] ?? 0) + 1 + Number(headers?.[PRIOR_DELIVERIES_HEADER] ?? 0);
+    const deliveries = deliveriesOf(message);
     if (deliveries >= this.options.config.deliveryLimit) return this.deadLetter(partition, channel, message, kind, reason, 'failed');
     this.options.log.warn({ kind, delivery: deliveries, reason }, 'device message failed; delivered again shortly');
-    // A short pause, so a failure that passes (a lock, a restart) is not retried in a tight loop.
-    setTimeout(() => this.settle(partition, channel, () => channel.nack(message, false, true)), Math.min(200 * deliveries, 2000)).unref();
+    setTimeout(() => this.settle(partition, channel, () => channel.nack(message, false, true)), retryPauseMs(deliveries)).unref();
   }
 
   /** Moves the message to the group's dead-letter queue with the reason, then lets its partition go on. */
@@ -409,32 +406,33 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
     why: 'unreadable' | 'failed' = 'unreadable',
   ): void {
     const headers = { ...message.properties.headers, [FAILURE_HEADER]: reason, 'x-original-routing-key': message.fields.routingKey };
-    const written = this.writeDeadLetter(channel, message.content, headers, message.properties.messageId as string | undefined).then(
-      () => {
-        this.options.log.warn({ kind, reason }, 'device message dead-lettered');
-        this.onDeadLettered?.(kind, why);
-        this.settle(partition, channel, () => channel.ack(message));
-      },
+    const letter = { content: message.content, headers, messageId: message.properties.messageId as string | undefined };
+    const written = this.writeDeadLetter(channel, letter, { kind, reason, why }).then(
+      () => this.settle(partition, channel, () => channel.ack(message)),
       () => this.settle(partition, channel, () => channel.nack(message, false, true)),
     );
     this.track(partition, written);
   }
 
-  /** Puts a message in the group's dead-letter queue; resolves once RabbitMQ confirmed it. */
+  /** Puts a message in the group's dead-letter queue; once RabbitMQ confirmed it, logs and counts it and resolves. */
   private writeDeadLetter(
     channel: ConfirmChannel,
-    content: Buffer,
-    headers: Record<string, unknown>,
-    messageId: string | undefined,
+    letter: { content: Buffer; headers: Record<string, unknown>; messageId: string | undefined },
+    outcome: { kind: DeviceTopicKind | 'other'; reason: string; why: 'unreadable' | 'failed' },
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       try {
         channel.publish(
           this.topology.deadLetterExchange,
           this.options.group,
-          content,
-          { persistent: true, headers, messageId },
-          (error: unknown) => (error ? reject(error) : resolve()),
+          letter.content,
+          { persistent: true, headers: letter.headers, messageId: letter.messageId },
+          (error: unknown) => {
+            if (error) return reject(error);
+            this.options.log.warn({ kind: outcome.kind, reason: outcome.reason }, 'device message dead-lettered');
+            this.onDeadLettered?.(outcome.kind, outcome.why);
+            resolve();
+          },
         );
       } catch (error) {
         // The channel closed: the message is delivered again on the next one.
@@ -455,6 +453,17 @@ export class RabbitMqServer extends Server implements CustomTransportStrategy {
       Promise.resolve(processing).then(resolve, reject);
     });
   }
+}
+
+/** The deliveries a message has had, this one included: RabbitMQ's count, plus those it had in a batch before it was queued alone. */
+function deliveriesOf(message: ConsumeMessage): number {
+  const headers = message.properties.headers;
+  return Number(headers?.['x-delivery-count'] ?? 0) + 1 + Number(headers?.[PRIOR_DELIVERIES_HEADER] ?? 0);
+}
+
+/** A short pause before a failed message is tried again, so a failure that passes (a lock, a restart) is not retried in a tight loop. */
+function retryPauseMs(deliveries: number): number {
+  return Math.min(200 * deliveries, 2000);
 }
 
 function isActive(partition: Partition, now: number): boolean {

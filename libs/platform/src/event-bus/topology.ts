@@ -13,6 +13,11 @@ export const CONSUMER_GROUPS: Readonly<Record<string, readonly DeviceTopicKind[]
   provisioning: DEVICE_UPSTREAM.filter((kind) => kind !== 'faults'),
 };
 
+/** The group that consumes each kind, looked up for every device message the broker hands on. */
+const GROUP_OF_KIND: ReadonlyMap<DeviceTopicKind, string> = new Map(
+  Object.entries(CONSUMER_GROUPS).flatMap(([group, kinds]) => kinds.map((kind) => [kind, group] as const)),
+);
+
 /** Header carrying the MQTT topic the device published to. */
 export const TOPIC_HEADER = 'x-topic';
 /** Header the consumer sets on a message it dead-letters: why it gave up. */
@@ -49,7 +54,12 @@ export class EventBusTopology {
   }
 
   routingKey(kind: DeviceTopicKind, sn: string): string {
-    return `${kind}.${this.partitionOf(sn)}`;
+    return this.kindRoutingKey(kind, this.partitionOf(sn));
+  }
+
+  /** The routing key of one device message of this kind for this partition. */
+  kindRoutingKey(kind: DeviceTopicKind, partition: number): string {
+    return `${kind}.${partition}`;
   }
 
   /** The routing key of a batch of device messages for one group's partition (device-batch.ts). */
@@ -59,7 +69,7 @@ export class EventBusTopology {
 
   /** The consumer group that takes this kind; undefined when none does. */
   groupOf(kind: DeviceTopicKind): string | undefined {
-    return Object.entries(CONSUMER_GROUPS).find(([, kinds]) => kinds.includes(kind))?.[0];
+    return GROUP_OF_KIND.get(kind);
   }
 
   queue(group: string, partition: number): string {
@@ -81,7 +91,7 @@ export class EventBusTopology {
 
   /** Whether any group consumes this kind (what the broker's sink carries). */
   carries(kind: DeviceTopicKind): boolean {
-    return Object.values(CONSUMER_GROUPS).some((kinds) => kinds.includes(kind));
+    return GROUP_OF_KIND.has(kind);
   }
 
   /**
@@ -108,7 +118,7 @@ export class EventBusTopology {
             'x-dead-letter-routing-key': group,
           },
         });
-        for (const kind of kinds) await channel.bindQueue(queue, this.exchange, `${kind}.${partition}`);
+        for (const kind of kinds) await channel.bindQueue(queue, this.exchange, this.kindRoutingKey(kind, partition));
         await channel.bindQueue(queue, this.exchange, this.batchRoutingKey(group, partition));
       }
     }
