@@ -241,11 +241,13 @@ export function cpuSample(workers: Record<string, ChildProcess>, options: { rabb
   const parentOf = (fields: string[]) => fields[1];
   const own = servers.filter(([, , fields]) => parentOf(fields) === String(process.pid)).map(([pid]) => pid);
   const counted = own.length ? servers.filter(([pid, , fields]) => own.includes(pid) || own.includes(parentOf(fields))) : servers;
-  sample.PostgreSQL = counted.reduce((sum, [, , fields]) => sum + (cpuSeconds(fields) ?? 0), 0);
-  if (options.rabbitMq) {
-    sample.RabbitMQ = processes.filter(([, name]) => name === 'beam.smp').reduce((sum, [, , fields]) => sum + (cpuSeconds(fields) ?? 0), 0);
-  }
+  sample.PostgreSQL = totalCpuSeconds(counted);
+  if (options.rabbitMq) sample.RabbitMQ = totalCpuSeconds(processes.filter(([, name]) => name === 'beam.smp'));
   return sample;
+}
+
+function totalCpuSeconds(processes: ReadonlyArray<[pid: string, name: string, fields: string[]]>): number {
+  return processes.reduce((sum, [, , fields]) => sum + (cpuSeconds(fields) ?? 0), 0);
 }
 
 /** [pid, name, /proc/<pid>/stat fields] of every process whose name is one of `names`. */
