@@ -342,11 +342,15 @@ describe('the device simulator', () => {
       const created = await createCampaign({ firmwareId });
       const done = await campaignWhen(backend, admin, created.body.id, (campaign) => campaign.status === 'completed');
       expect(countsOnly(done.counts)).toEqual({ succeeded: 2 });
-      const restarted = output
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line))
-        .filter((event) => event.event === 'ota' && event.state === 'restarted');
+      // The simulator prints `restarted` once its reconnect (which reports the new version) is done,
+      // so the backend may count a success a moment before the line reaches this pipe.
+      const restartedLines = () =>
+        output
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line))
+          .filter((event) => event.event === 'ota' && event.state === 'restarted');
+      const restarted = await eventually(async () => restartedLines().length >= 2 && restartedLines(), 10_000);
       expect(restarted.map((event) => event.firmware)).toEqual(['1.1.0', '1.1.0']);
     } finally {
       cli.kill('SIGINT');
