@@ -21,7 +21,7 @@ describe('event bus topology', () => {
     expect(new Set(partitions)).toEqual(new Set(Array.from({ length: 16 }, (_, index) => index)));
     // Pinned: a change of the hash would move every device to another queue.
     expect([topology.partitionOf('A1B2C3D4'), topology.partitionOf('SN00000001')]).toEqual(PINNED);
-    expect(topology.routingKey('faults', 'SN00000001')).toBe(`faults.${PINNED[1]}`);
+    expect(topology.kindRoutingKey('faults', topology.partitionOf('SN00000001'))).toBe(`faults.${PINNED[1]}`);
     expect(topology.queue('fault-feedback', 3)).toBe('appliance.fault-feedback.3');
   });
 });

@@ -53,10 +53,6 @@ export class EventBusTopology {
     return (hash >>> 0) % this.config.partitions;
   }
 
-  routingKey(kind: DeviceTopicKind, sn: string): string {
-    return this.kindRoutingKey(kind, this.partitionOf(sn));
-  }
-
   /** The routing key of one device message of this kind for this partition. */
   kindRoutingKey(kind: DeviceTopicKind, partition: number): string {
     return `${kind}.${partition}`;
