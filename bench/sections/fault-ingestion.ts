@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect as amqpConnect } from 'amqplib';
 import mqtt, { type MqttClient } from 'mqtt';
+import { loadConfig } from '#libs/config';
 import type { IssuedDevice } from '#libs/devices';
 import { topicPatterns, topics } from '#libs/mqtt-contract';
 import { EventBusTopology } from '#libs/platform';
@@ -27,8 +28,8 @@ const P99_CEILING_MS = 250;
 /** RabbitMQ for the layouts with the event bus; without it they are left out, with a note. */
 const EVENT_BUS_URL = process.env.BENCH_EVENT_BUS_URL ?? process.env.TEST_EVENT_BUS_URL;
 const BUS_FLOOR = 0.35;
-/** eventBus.partitions in config/default.yaml, which the workers load. */
-const PARTITIONS = 16;
+/** The event bus settings the workers load (fault-backend-worker.ts): the partitions, and their queues to delete. */
+const BUS = loadConfig({ env: { NODE_ENV: 'test' } }).eventBus;
 
 /** The reports of each device for the two timed passes: from a process that has done next to nothing, then warm. */
 interface Passes {
@@ -171,7 +172,7 @@ async function busLayout(databaseUrl: string, devices: IssuedDevice[], payloads:
         // Timed once the replicas share the partitions evenly (they hand partitions on only after some seconds of work).
         const shared = async () => {
           const active = await Promise.all(services.map((service) => partitionsActive(service.message.http)));
-          return active.every((count) => count === PARTITIONS / replicas);
+          return active.every((count) => count === BUS.partitions / replicas);
         };
         return await closedLoop(label, brokerUrl, devices, payloads, 'ack', workers, {
           warmUntil: replicas > 1 ? shared : undefined,
@@ -197,7 +198,7 @@ async function partitionsActive(httpPort: number): Promise<number> {
 async function deleteQueues(queuePrefix: string): Promise<void> {
   const connection = await amqpConnect(EVENT_BUS_URL!);
   try {
-    await new EventBusTopology({ queuePrefix, partitions: PARTITIONS, deliveryLimit: 5 }).remove(await connection.createChannel());
+    await new EventBusTopology({ ...BUS, queuePrefix }).remove(await connection.createChannel());
   } finally {
     await connection.close();
   }
