@@ -65,12 +65,11 @@ function digits(text: string, from: number, length: number): number {
 
 /**
  * Milliseconds of a time in the form appliances send, and the only one the
- * quick path decides: 2026-11-29T08:00:00, a fraction of 1 to 9 digits or
- * none, then Z or ±HH:MM. Undefined when the quick path does not decide it. Read by character codes, with nothing
- * allocated: it runs once per reading.
+ * quick path decides: YYYY-MM-DDTHH:MM:SS, a fraction of 1 to 9 digits or
+ * none, then Z or ±HH:MM. Undefined when the quick path does not decide it.
+ * Read by character codes, with nothing allocated: it runs once per reading.
  */
 function commonTime(at: string): number | undefined {
-  // YYYY-MM-DDTHH:MM:SS, then an optional fraction of 1 to 9 digits, then Z or ±HH:MM.
   if (at.length < 20 || at.length > 35) return undefined;
   if (at[4] !== '-' || at[7] !== '-' || at[10] !== 'T' || at[13] !== ':' || at[16] !== ':') return undefined;
   const year = digits(at, 0, 4);
