@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { FAULT_SEVERITIES } from '#libs/mqtt-contract';
+import { stopWhenNpmIsGone } from '#libs/platform';
 import { commandLine, progress, usageError } from './cli.js';
 import { parseLabels, parseTokens, simulate, type SimulatedDevice, type SimulationProgress } from './device-simulator.js';
 import { otaOptions } from './simulator/ota-options.js';
@@ -122,7 +123,9 @@ const simulation = await simulate(
 draw(simulation.progress, true);
 if (values.stay || ota || state) {
   process.stderr.write('connected; Ctrl-C to stop\n');
-  process.once('SIGINT', () => void simulation.stop().then(() => process.exit(0)));
+  const stop = () => void simulation.stop().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  stopWhenNpmIsGone(stop);
 } else {
   const { refused, connected, total } = simulation.progress;
   const pairingFailed =

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '#libs/config';
-import { createLogger, PortInUseError } from '#libs/platform';
+import { createLogger, PortInUseError, stopWhenNpmIsGone } from '#libs/platform';
 import { startBackend } from './backend.js';
 import { commandLine } from './cli.js';
 
@@ -35,3 +35,4 @@ const shutdown = async (signal: string) => {
 };
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stopWhenNpmIsGone(() => void shutdown('npm exited'));

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mqtt from 'mqtt';
 import { relocatedClusterHome } from '#libs/database';
+import { eventually } from './factories/devices.js';
 import { call } from './support/http.js';
 
 /**
@@ -35,6 +36,8 @@ async function privateCheckout(): Promise<string> {
 interface Started {
   child: ChildProcess;
   ports: { mqtt: number; broker: number; provisioning: number; faultFeedback: number };
+  /** The backend's own process (the launcher's, or under npm the one npm's shell started). */
+  pid: number;
   stderr: () => string;
 }
 
@@ -54,9 +57,10 @@ function environment(dataDir: string, extra: Record<string, string> = {}): NodeJ
   };
 }
 
-function launch(dataDir: string, extra: Record<string, string> = {}): Promise<Started> {
+function launch(dataDir: string, extra: Record<string, string> = {}, command = [process.execPath, launcher]): Promise<Started> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [launcher], { cwd: appDir, env: environment(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, ...args] = command;
+    const child = spawn(file, args, { cwd: appDir, env: environment(dataDir, extra), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -65,7 +69,7 @@ function launch(dataDir: string, extra: Record<string, string> = {}): Promise<St
       for (const line of stdout.split('\n')) {
         if (!line.includes('"msg":"ready')) continue;
         const ready = JSON.parse(line);
-        resolve({ child, ports: ready, stderr: () => stderr });
+        resolve({ child, ports: ready, pid: ready.pid, stderr: () => stderr });
       }
     });
     child.once('exit', (code) => reject(new Error(`launcher exited with ${code} before it was ready: ${stderr}`)));
@@ -164,6 +168,21 @@ describe(`npm start on a bare machine, from a private folder${isRoot ? ' as root
     } finally {
       second.child.kill('SIGINT');
       expect(await exitOf(second.child)).toBe(0);
+    }
+  });
+
+  it('stops all of it, PostgreSQL included, when the npm running it is told to stop (its SIGTERM reaches only its shell)', async () => {
+    // As a process manager or `kill $!` in a script does it. npm start --ignore-scripts: the start script, without prestart's build.
+    const started = await launch(dataDir, {}, ['npm', 'start', '--ignore-scripts', '--silent']);
+    const postmaster = await postmasterPid(dataDir);
+    expect(postmaster && isAlive(postmaster)).toBe(true);
+    expect(started.pid).not.toBe(started.child.pid);
+    try {
+      started.child.kill('SIGTERM');
+      await exitOf(started.child);
+      await eventually(async () => !isAlive(started.pid) && !isAlive(postmaster!), 20_000);
+    } finally {
+      if (isAlive(started.pid)) process.kill(started.pid, 'SIGINT');
     }
   });
 

@@ -10,6 +10,7 @@ export { listenOn, PortInUseError } from './listen.js';
 export { startHttpApp, validationPipe, type HttpAppOptions, type RunningHttpApp } from './http-app.js';
 export { brokerNodes, MqttLink, type MqttLinkOptions, type MqttPublishClient } from './mqtt-link.js';
 export type { AppContext, RunningApp } from './app-context.js';
+export { stopWhenNpmIsGone } from './npm-parent.js';
 export { runStandalone } from './standalone.js';
 export { ConsumerAlreadyRunningError, startServiceApp, type ServiceAppOptions } from './service-app.js';
 export { ReliableMqttServer } from './reliable-mqtt.server.js';

@@ -2,12 +2,13 @@ import { loadConfigOrExit } from '#libs/config';
 import type { AppContext, RunningApp } from './app-context.js';
 import { PortInUseError } from './listen.js';
 import { createLogger } from './logger.js';
+import { stopWhenNpmIsGone } from './npm-parent.js';
 import { ConsumerAlreadyRunningError } from './service-app.js';
 
 /**
  * Runs one app on its own (one container per app, as in docker-compose.yml):
  * needs DATABASE_URL, expects migrations applied (`npm run migration:run`),
- * stops cleanly on SIGINT/SIGTERM.
+ * stops cleanly on SIGINT/SIGTERM (and, run by npm, when npm is gone).
  */
 export async function runStandalone(name: string, start: (context: AppContext) => Promise<RunningApp>): Promise<void> {
   const config = loadConfigOrExit();
@@ -27,6 +28,7 @@ export async function runStandalone(name: string, start: (context: AppContext) =
   };
   process.once('SIGINT', () => onSignal('SIGINT'));
   process.once('SIGTERM', () => onSignal('SIGTERM'));
+  stopWhenNpmIsGone(() => onSignal('npm exited'));
   let app: RunningApp;
   try {
     app = await start({ config, databaseUrl: config.database.url, logger });
