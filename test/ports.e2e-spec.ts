@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdir, readFile, readlink, mkdtemp, rm } from 'node:fs/promises';
+import { readdir, readFile, readlink, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { removeDataFolder } from './support/data-folder.js';
 
 /**
  * What `npm start` exposes: the launcher's process listens on exactly the
@@ -85,7 +86,8 @@ describe('listening ports of npm start', () => {
       started.child.kill('SIGINT');
       await exited;
     }
-    await rm(dataDir, { recursive: true, force: true });
+    // As root the cluster lives outside the data folder (README, "As root"): it goes too.
+    await removeDataFolder(dataDir);
   });
 
   it('listens on the four documented ports and nothing else', async () => {

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import mqtt from 'mqtt';
-import { relocatedClusterHome } from '#libs/database';
 import { eventually } from './factories/devices.js';
+import { removeDataFolder } from './support/data-folder.js';
 import { call } from './support/http.js';
 
 /**
@@ -123,12 +123,6 @@ async function signIn(port: number, dataDir: string, phone: string) {
   return login.body.user.id as string;
 }
 
-async function removeData(dataDir: string): Promise<void> {
-  const home = await relocatedClusterHome(join(dataDir, 'pg'));
-  if (home) await rm(home, { recursive: true, force: true });
-  await rm(dataDir, { recursive: true, force: true });
-}
-
 describe(`npm start on a bare machine, from a private folder${isRoot ? ' as root' : ''}`, () => {
   let dataDir: string;
 
@@ -139,7 +133,7 @@ describe(`npm start on a bare machine, from a private folder${isRoot ? ' as root
     dataDir = join(appDir, 'data');
   });
   afterAll(async () => {
-    await removeData(dataDir);
+    await removeDataFolder(dataDir);
     await rm(join(appDir, '..'), { recursive: true, force: true });
   });
 
@@ -260,7 +254,7 @@ describe(`npm start on a bare machine, from a private folder${isRoot ? ' as root
         expect(lines[0]).toContain(`user postgres can no longer reach the cluster in ${join(movedData, 'pg', 'cluster')}`);
         expect(lines[0]).toContain('DATABASE_URL');
       } finally {
-        await removeData(movedData);
+        await removeDataFolder(movedData);
         await rm(parent, { recursive: true, force: true });
       }
     },
