@@ -15,8 +15,14 @@ type Parsed<O extends Options> = ReturnType<
  */
 export function commandLine<O extends Options>(usage: string, options: O, maxPositionals = 0): Parsed<O> {
   let parsed: Parsed<O>;
+  const all = { ...options, help: { type: 'boolean' as const } };
   try {
-    parsed = parseArgs({ options: { ...options, help: { type: 'boolean' } }, allowPositionals: true, strict: true }) as Parsed<O>;
+    parsed = parseArgs({
+      args: withValuesJoined(process.argv.slice(2), all),
+      options: all,
+      allowPositionals: true,
+      strict: true,
+    }) as Parsed<O>;
   } catch (error) {
     usageError(usage, error instanceof Error ? error.message : String(error));
   }
@@ -26,6 +32,32 @@ export function commandLine<O extends Options>(usage: string, options: O, maxPos
   }
   if (parsed.positionals.length > maxPositionals) usageError(usage, `Unexpected argument '${parsed.positionals[maxPositionals]}'`);
   return parsed;
+}
+
+/**
+ * `--secret -Jg…` as `--secret=-Jg…`: an option that takes a value takes the next word, even
+ * one that starts with a dash (device secrets and pairing tokens are base64url, so one in 64
+ * does), where parseArgs would call it ambiguous. Unless that word is itself one of the
+ * (long) options: then the value is missing, and parseArgs says so.
+ */
+export function withValuesJoined(args: readonly string[], options: Options): string[] {
+  const optionOf = (word: string) => {
+    const name = word.slice(2).split('=')[0];
+    return word.startsWith('--') && Object.hasOwn(options, name) ? options[name] : undefined;
+  };
+  const takesValue = (word: string) => !word.includes('=') && optionOf(word)?.type === 'string';
+  const joined: string[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const [arg, next] = [args[index], args[index + 1]];
+    if (arg === '--') return [...joined, ...args.slice(index)];
+    if (takesValue(arg) && next?.startsWith('-') && !optionOf(next)) {
+      joined.push(`${arg}=${next}`);
+      index += 1;
+    } else {
+      joined.push(arg);
+    }
+  }
+  return joined;
 }
 
 /** The reason, then the usage, on stderr; exit code 2 (wrong invocation). */

@@ -46,6 +46,20 @@ describe('command-line tools against the running backend', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('the simulator takes a secret that starts with a dash as the value of --secret (one base64url secret in 64 does)', async () => {
+    const sn = newSn('DASH');
+    const simulated = await run('device-sim', ['--sn', sn, '--secret', '-Jg-not-its-secret', '--url', backend.mqttUrl, '--status']);
+    // The broker heard the secret and refused it (no such device); before, the tool stopped at its arguments.
+    expect(simulated.stderr).not.toContain('ambiguous');
+    expect(simulated.code).toBe(1);
+    expect(
+      simulated.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line)),
+    ).toEqual([expect.objectContaining({ sn, event: 'refused' })]);
+  });
+
   it('a batch with commas, quotes, a BOM and CRLF goes through devices:import and its labels into the simulator, each device with its own secret', async () => {
     const models = ['Purifier, "X1" 3000', 'Heater "H2"', 'Plain', '"Quoted", twice, "here"'];
     const devices = models.map((model) => ({ sn: newSn('CSV'), mac: newMac(), model }));

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { progress } from '../scripts/cli.js';
+import { progress, withValuesJoined } from '../scripts/cli.js';
 
 function stream(isTTY: boolean): Writable & { isTTY: boolean; text: () => string } {
   let text = '';
@@ -42,3 +42,25 @@ describe('progress on stderr', () => {
 function controlCharacters(text: string): string[] {
   return [...text].filter((char) => char === '\r' || char === '\u001b');
 }
+
+describe('option values', () => {
+  const options = { sn: { type: 'string' }, secret: { type: 'string' }, stay: { type: 'boolean' } } as const;
+
+  it('takes the word after an option that needs a value even when it starts with a dash (a base64url secret or token)', () => {
+    expect(withValuesJoined(['--sn', 'SN-1', '--secret', '-Jg_x', '--stay'], options)).toEqual([
+      '--sn',
+      'SN-1',
+      '--secret=-Jg_x',
+      '--stay',
+    ]);
+    expect(withValuesJoined(['--secret', '--Jg'], options)).toEqual(['--secret=--Jg']);
+  });
+
+  it('leaves a missing value missing, a boolean flag alone, and everything after -- as it is', () => {
+    expect(withValuesJoined(['--secret', '--stay'], options)).toEqual(['--secret', '--stay']);
+    expect(withValuesJoined(['--secret', '--sn=SN-1'], options)).toEqual(['--secret', '--sn=SN-1']);
+    expect(withValuesJoined(['--stay', '-x'], options)).toEqual(['--stay', '-x']);
+    expect(withValuesJoined(['--secret=-a', '-b'], options)).toEqual(['--secret=-a', '-b']);
+    expect(withValuesJoined(['--', '--secret', '-a'], options)).toEqual(['--', '--secret', '-a']);
+  });
+});
